@@ -1,0 +1,62 @@
+# fl_client — every target installs what it needs into .venv first.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PY := $(BIN)/python
+STAMP := $(VENV)/.installed
+TORCH_VERSION := 2.13.0
+SPEC := openapi/fl-demonstrator.yaml
+GEN_CONFIG := openapi/generator-config.yaml
+GEN_PACKAGE := fl_demonstrator_api
+# the generator's post-hooks call ruff from PATH: use the pinned one in the venv
+export PATH := $(CURDIR)/$(BIN):$(PATH)
+
+.PHONY: install generate check-generated check-spec lint typecheck unit test demo bench clean
+
+install: $(STAMP)
+
+# torch first, pinned: a bare "torch" requirement would pull a multi-GB CUDA build.
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check "torch==$(TORCH_VERSION)"
+	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	touch $@
+
+generate: $(STAMP)
+	rm -rf generated/$(GEN_PACKAGE)
+	$(BIN)/openapi-python-client generate --path $(SPEC) --config $(GEN_CONFIG) --custom-template-path openapi/templates --meta none \
+		--output-path generated/$(GEN_PACKAGE) --fail-on-warning
+	touch generated/$(GEN_PACKAGE)/py.typed
+
+# Regenerates into a temporary folder and fails on any difference with generated/.
+check-generated: $(STAMP)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(BIN)/openapi-python-client generate --path $(SPEC) --config $(GEN_CONFIG) --custom-template-path openapi/templates --meta none \
+		--output-path "$$tmp/$(GEN_PACKAGE)" --fail-on-warning >/dev/null && \
+	touch "$$tmp/$(GEN_PACKAGE)/py.typed" && \
+	diff -r -x __pycache__ "$$tmp/$(GEN_PACKAGE)" generated/$(GEN_PACKAGE) && \
+	echo "generated/ matches $(SPEC)"
+
+check-spec: $(STAMP)
+	$(BIN)/openapi-spec-validator $(SPEC)
+
+lint: $(STAMP)
+	$(BIN)/ruff check fl_client tests examples bench
+	$(BIN)/ruff format --check fl_client tests examples bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(PY) -m pytest
+
+test: check-generated check-spec lint typecheck unit
+
+demo: $(STAMP)
+	@echo "make demo arrives with the emulator (issue 4)"; exit 1
+
+bench: $(STAMP)
+	@echo "make bench arrives with streaming transfer (issue 5)"; exit 1
+
+clean:
+	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache

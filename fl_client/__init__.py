@@ -1,0 +1,66 @@
+"""fl_client: a typed client for the FL Demonstrator federated-learning platform.
+
+Training scripts use `Communication` (the reference client's interface); applications use
+`create_client` for any API operation through the generated ``fl_demonstrator_api`` package.
+Importing this package does not import torch: only packing and unpacking models does.
+"""
+
+from __future__ import annotations
+
+from ._auth import basic_authorization, token_authorization
+from ._client import DEFAULT_TIMEOUT, create_client
+from .communication import Communication, is_torchscript_instance
+from .exceptions import (
+    APIConnectionError,
+    APIError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadRequestError,
+    CommunicationException,
+    ConfigurationError,
+    FLClientError,
+    InternalServerError,
+    MetricsUploadException,
+    ModelDownloadException,
+    ModelSerializationError,
+    ModelUploadException,
+    NotFoundError,
+    PermissionDeniedError,
+    RateLimitError,
+    UnexpectedStatusError,
+    UnsafeModelError,
+)
+from .settings import Settings
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "APIConnectionError",
+    "APIError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadRequestError",
+    "Communication",
+    "CommunicationException",
+    "ConfigurationError",
+    "FLClientError",
+    "InternalServerError",
+    "MetricsUploadException",
+    "ModelDownloadException",
+    "ModelSerializationError",
+    "ModelUploadException",
+    "NotFoundError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "Settings",
+    "UnexpectedStatusError",
+    "UnsafeModelError",
+    "__version__",
+    "basic_authorization",
+    "create_client",
+    "is_torchscript_instance",
+    "token_authorization",
+]

@@ -1,0 +1,153 @@
+"""An authenticated generated client, and the one place where calls' outcomes become typed errors."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Collection
+from typing import TypeVar
+
+import httpx
+from fl_demonstrator_api.client import Client
+from fl_demonstrator_api.types import Response
+
+from ._auth import AuthorizationHeader, resolve_authorization
+from ._config import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_POOL_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_WRITE_TIMEOUT,
+)
+from .exceptions import APIConnectionError, APIError, APITimeoutError, status_error
+from .settings import Settings
+
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "call",
+    "check_status",
+    "create_client",
+    "transport_error",
+]
+
+_logger = logging.getLogger("fl.client.http")
+
+DEFAULT_TIMEOUT = httpx.Timeout(
+    connect=DEFAULT_CONNECT_TIMEOUT,
+    read=DEFAULT_READ_TIMEOUT,
+    write=DEFAULT_WRITE_TIMEOUT,
+    pool=DEFAULT_POOL_TIMEOUT,
+)
+
+T = TypeVar("T")
+
+
+def create_client(
+    *,
+    base_url: str | None = None,
+    authorization: str | None = None,
+    username: str | None = None,
+    password: str | None = None,
+    token: str | None = None,
+    timeout: httpx.Timeout | float | None = None,
+    settings: Settings | None = None,
+    transport: httpx.BaseTransport | None = None,
+) -> Client:
+    """An authenticated client of the generated package, for ANY operation of the API.
+
+    Give the credentials as exactly one of ``authorization`` (a ready ``Authorization`` value),
+    ``token`` (the server's 40-character token) or ``username`` + ``password``. The base URL
+    defaults to ``settings.base_url`` (``FL_DEMONSTRATOR_BASE_URL``, else http://localhost:8000),
+    the timeout to `DEFAULT_TIMEOUT`. Use it with any ``fl_demonstrator_api.api.<tag>.<operation>``
+    module, e.g.::
+
+        from fl_demonstrator_api.api.trainings import get_training
+        client = fl_client.create_client(token="...")
+        response = get_training.sync_detailed("6c6f...", client=client)
+
+    The credential travels as an httpx ``auth`` object, so no repr of the client shows it.
+    """
+    resolved = resolve_authorization(
+        authorization=authorization, username=username, password=password, token=token
+    )
+    url = base_url or (settings or Settings.from_env()).base_url
+    httpx_timeout = timeout if isinstance(timeout, httpx.Timeout) else None
+    if httpx_timeout is None:
+        httpx_timeout = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
+    httpx_args: dict[str, object] = {"auth": AuthorizationHeader(resolved)}
+    if transport is not None:
+        httpx_args["transport"] = transport
+    return Client(
+        base_url=url.rstrip("/"),
+        timeout=httpx_timeout,
+        headers={"Accept": "application/json"},
+        httpx_args=httpx_args,
+    )
+
+
+# httpx exception -> fl_client exception. Order matters: the first matching row wins.
+_TRANSPORT_ERRORS: tuple[tuple[type[httpx.HTTPError], type[APIConnectionError], str], ...] = (
+    (httpx.ConnectTimeout, APITimeoutError, "timed out connecting"),
+    (httpx.ReadTimeout, APITimeoutError, "timed out waiting for the answer"),
+    (httpx.WriteTimeout, APITimeoutError, "timed out sending the request"),
+    (httpx.PoolTimeout, APITimeoutError, "timed out waiting for a free connection"),
+    (httpx.TimeoutException, APITimeoutError, "timed out"),
+    (httpx.ConnectError, APIConnectionError, "could not connect"),
+    (httpx.RemoteProtocolError, APIConnectionError, "the server broke the connection"),
+    (httpx.ReadError, APIConnectionError, "the connection broke while reading"),
+    (httpx.WriteError, APIConnectionError, "the connection broke while sending"),
+    (httpx.NetworkError, APIConnectionError, "network error"),
+    (httpx.TransportError, APIConnectionError, "transport error"),
+    (httpx.HTTPError, APIConnectionError, "HTTP error"),
+)
+
+
+def transport_error(
+    exc: httpx.HTTPError, *, operation: str, method: str, path: str, attempts: int = 1
+) -> APIConnectionError:
+    """The typed error for an httpx failure (no answer). The message holds no URL credentials."""
+    cls, text = next((cls, text) for kind, cls, text in _TRANSPORT_ERRORS if isinstance(exc, kind))
+    message = f"{operation} failed: {method} {path}: {text} ({type(exc).__name__})"
+    if attempts > 1:
+        message += f" (after {attempts} attempts)"
+    return cls(message, attempts=attempts)
+
+
+def check_status(
+    response: httpx.Response, *, operation: str, expected: Collection[int], attempts: int = 1
+) -> httpx.Response:
+    """Return ``response`` when its status is expected, else raise the typed status error."""
+    if response.status_code in expected:
+        return response
+    response.read()
+    error = status_error(response, operation=operation, attempts=attempts)
+    _logger.error("%s", error.message)
+    raise error
+
+
+def call(
+    fn: Callable[[], Response[T]],
+    *,
+    operation: str,
+    method: str,
+    path: str,
+    expected: Collection[int],
+) -> Response[T]:
+    """Run one generated ``sync_detailed`` call and map its outcome.
+
+    Returns the generated `Response` when the status is expected; raises an `APIStatusError`
+    subclass for any other status and an `APIConnectionError` subclass when no answer came.
+    """
+    try:
+        response = fn()
+    except httpx.HTTPError as exc:
+        raise transport_error(exc, operation=operation, method=method, path=path) from exc
+    if response.status_code in expected:
+        return response
+    raw = httpx.Response(
+        int(response.status_code),
+        headers=response.headers,
+        content=response.content,
+        request=httpx.Request(method, path),
+    )
+    error: APIError = status_error(raw, operation=operation)
+    _logger.error("%s", error.message)
+    raise error

@@ -1,0 +1,211 @@
+"""Packing and unpacking models: torch (de)serialisation, safe by default.
+
+Model bytes from a server are untrusted. `load_model` therefore
+
+* loads TorchScript archives with ``torch.jit.load`` (no pickle code runs);
+* loads everything else with ``torch.load(weights_only=True)``: tensors and state dicts always
+  work; a pickled ``nn.Module`` works when every class in it is allowed: torch's own
+  ``torch.nn`` module classes always are, and the user may name more (``trusted_classes``
+  argument, or the ``FL_CLIENT_TRUSTED_CLASSES`` setting);
+* unpickles without restriction only with ``trust_remote_code=True`` (or
+  ``FL_CLIENT_TRUST_REMOTE_CODE=1``).
+
+A refusal raises `UnsafeModelError` naming the refused class and the two ways to allow it.
+This module imports torch; ``import fl_client`` does not import this module.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib
+import inspect
+import io
+import logging
+import os
+import pickle
+import pkgutil
+import re
+import tempfile
+import warnings
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+from typing import IO, Any
+
+import torch
+
+from .exceptions import ConfigurationError, ModelSerializationError, UnsafeModelError
+
+__all__ = [
+    "TrustedClass",
+    "is_torchscript_archive",
+    "is_torchscript_instance",
+    "load_model",
+    "pack_model",
+    "save_model",
+    "torch_nn_classes",
+    "unpack_model",
+]
+
+_logger = logging.getLogger("fl.client.serialization")
+
+TrustedClass = str | type
+"""A class allowed when unpickling: the class itself or its dotted name (``"mypkg.nets.Net"``)."""
+
+_REFUSED_RE = re.compile(r"GLOBAL ([\w.]+) was not an allowed global")
+
+
+def is_torchscript_instance(obj: Any) -> bool:
+    """True for a TorchScript module or function (saved with ``torch.jit.save``)."""
+    return isinstance(obj, torch.jit.ScriptModule | torch.jit.ScriptFunction)
+
+
+def save_model(model: Any, file: str | os.PathLike[str] | IO[bytes]) -> None:
+    """Serialise ``model`` to a path or binary file: TorchScript via ``torch.jit.save``, else ``torch.save``.
+
+    A model on the GPU is saved as it is; loading maps it where the loader says (``map_location``).
+    """
+    try:
+        if is_torchscript_instance(model):
+            _logger.debug("save torchscript model")
+            torch.jit.save(model, file)
+        else:
+            _logger.debug("save torch model")
+            torch.save(model, file)
+    except (pickle.PicklingError, TypeError, AttributeError, RuntimeError) as exc:
+        raise ModelSerializationError(f"cannot serialise {type(model).__name__}: {exc}") from exc
+
+
+def pack_model(model: Any) -> bytes:
+    """The bytes `save_model` writes."""
+    buffer = io.BytesIO()
+    save_model(model, buffer)
+    return buffer.getvalue()
+
+
+def is_torchscript_archive(file: str | os.PathLike[str] | IO[bytes]) -> bool:
+    """True when the zip archive holds TorchScript code (``torch.save`` archives hold none)."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            names = archive.namelist()
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return False
+    finally:
+        if hasattr(file, "seek"):
+            file.seek(0)
+    return any(name.endswith("/constants.pkl") or "/code/" in name for name in names)
+
+
+@functools.cache
+def torch_nn_classes() -> tuple[type, ...]:
+    """Every ``nn.Module`` subclass defined in ``torch.nn.modules`` (Linear, Conv2d, Sequential, ...)."""
+    found: set[type] = set()
+    for info in pkgutil.walk_packages(torch.nn.modules.__path__, "torch.nn.modules."):
+        module = importlib.import_module(info.name)
+        for value in vars(module).values():
+            if (
+                inspect.isclass(value)
+                and issubclass(value, torch.nn.Module)
+                and value.__module__.startswith("torch.nn.")
+            ):
+                found.add(value)
+    return tuple(sorted(found, key=lambda cls: f"{cls.__module__}.{cls.__qualname__}"))
+
+
+def _resolve_class(name: TrustedClass) -> type:
+    if isinstance(name, type):
+        return name
+    module_name, _, attr = name.rpartition(".")
+    if not module_name:
+        raise ConfigurationError(f"trusted class {name!r} must be a dotted path such as 'mypkg.nets.Net'")
+    try:
+        value = getattr(importlib.import_module(module_name), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ConfigurationError(f"trusted class {name!r} cannot be imported: {exc}") from exc
+    if not isinstance(value, type):
+        raise ConfigurationError(f"trusted class {name!r} is not a class")
+    return value
+
+
+def _refusal(exc: Exception) -> UnsafeModelError:
+    match = _REFUSED_RE.search(str(exc))
+    refused = match.group(1) if match else None
+    what = f"class {refused}" if refused else "a global that is not allowed"
+    message = (
+        f"refused to unpickle the model: it needs {what}, which is not in the allow-list. "
+        f"If you trust that class, allow it with trusted_classes=[{refused or 'module.Class'!r}] "
+        f"(or FL_CLIENT_TRUSTED_CLASSES={refused or 'module.Class'}); to unpickle anything, which can "
+        "run arbitrary code, pass trust_remote_code=True (or FL_CLIENT_TRUST_REMOTE_CODE=1)"
+    )
+    return UnsafeModelError(message, refused=refused)
+
+
+def load_model(
+    file: str | os.PathLike[str] | IO[bytes],
+    *,
+    trusted_classes: Iterable[TrustedClass] = (),
+    trust_remote_code: bool = False,
+    map_location: Any = None,
+    mmap: bool = False,
+) -> Any:
+    """Load a model from a path or binary file, safely (see the module docstring).
+
+    ``mmap=True`` maps a ``torch.save`` file instead of reading it (paths only).
+    """
+    source: str | os.PathLike[str] | IO[bytes] = file
+    if is_torchscript_archive(source):
+        try:
+            return torch.jit.load(source, map_location=map_location)
+        except RuntimeError as exc:
+            raise ModelSerializationError(f"invalid TorchScript archive: {exc}") from exc
+    use_mmap = mmap and isinstance(source, str | os.PathLike)
+    try:
+        if trust_remote_code:
+            _logger.warning("unpickling a model without restriction (trust_remote_code)")
+            return _torch_load(source, weights_only=False, map_location=map_location, mmap=use_mmap)
+        allowed = [*torch_nn_classes(), *(_resolve_class(name) for name in trusted_classes)]
+        with torch.serialization.safe_globals(allowed):
+            return _torch_load(source, weights_only=True, map_location=map_location, mmap=use_mmap)
+    except pickle.UnpicklingError as exc:
+        if "Unsupported global" in str(exc) or "not an allowed global" in str(exc):
+            raise _refusal(exc) from None
+        raise ModelSerializationError(f"invalid model file: {_first_line(exc)}") from exc
+    except (RuntimeError, EOFError, ValueError, OSError, zipfile.BadZipFile) as exc:
+        raise ModelSerializationError(f"invalid model file: {_first_line(exc)}") from exc
+
+
+def _torch_load(source: Any, *, weights_only: bool, map_location: Any, mmap: bool) -> Any:
+    with warnings.catch_warnings():
+        # torch.load notices TorchScript zips and says so; we route those to torch.jit.load anyway
+        warnings.filterwarnings("ignore", message=".*TorchScript archive", category=UserWarning)
+        return torch.load(source, weights_only=weights_only, map_location=map_location, mmap=mmap)
+
+
+def _first_line(exc: BaseException) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    return lines[0] if lines else type(exc).__name__
+
+
+def unpack_model(
+    blob: bytes,
+    *,
+    trusted_classes: Iterable[TrustedClass] = (),
+    trust_remote_code: bool = False,
+    map_location: Any = None,
+) -> Any:
+    """Load a model from bytes, safely (see `load_model`)."""
+    if not blob:
+        raise ModelSerializationError("the model data is empty")
+    return load_model(
+        io.BytesIO(blob),
+        trusted_classes=trusted_classes,
+        trust_remote_code=trust_remote_code,
+        map_location=map_location,
+    )
+
+
+def temporary_model_file(directory: str | None = None) -> Path:
+    """A new empty temporary file for a model; the caller deletes it."""
+    handle, name = tempfile.mkstemp(prefix="fl-client-model-", suffix=".pt", dir=directory)
+    os.close(handle)
+    return Path(name)

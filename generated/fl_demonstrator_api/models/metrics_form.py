@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, TypeVar, cast
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+T = TypeVar("T", bound="MetricsForm")
+
+
+@_attrs_define
+class MetricsForm:
+    """Metrics as repeated form fields `metric_names` / `metric_values`, paired by position.
+
+    Attributes:
+        metric_names (list[str]):
+        metric_values (list[str]):
+    """
+
+    metric_names: list[str]
+    metric_values: list[str]
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        metric_names = self.metric_names
+
+        metric_values = self.metric_values
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "metric_names": metric_names,
+                "metric_values": metric_values,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        d = dict(src_dict)
+        metric_names = cast(list[str], d.pop("metric_names"))
+
+        metric_values = cast(list[str], d.pop("metric_values"))
+
+        metrics_form = cls(
+            metric_names=metric_names,
+            metric_values=metric_values,
+        )
+
+        metrics_form.additional_properties = d
+        return metrics_form
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

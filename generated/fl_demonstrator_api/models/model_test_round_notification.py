@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from uuid import UUID
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+if TYPE_CHECKING:
+    from ..models.round_notification_body import RoundNotificationBody
+
+
+T = TypeVar("T", bound="ModelTestRoundNotification")
+
+
+@_attrs_define
+class ModelTestRoundNotification:
+    """
+    Attributes:
+        notification_type (Literal['MODEL_TEST_ROUND']):
+        body (RoundNotificationBody):
+        training_uuid (UUID):
+    """
+
+    notification_type: Literal["MODEL_TEST_ROUND"]
+    body: RoundNotificationBody
+    training_uuid: UUID
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        notification_type = self.notification_type
+
+        body = self.body.to_dict()
+
+        training_uuid = str(self.training_uuid)
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "notification_type": notification_type,
+                "body": body,
+                "training_uuid": training_uuid,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.round_notification_body import RoundNotificationBody
+
+        d = dict(src_dict)
+        notification_type = cast(Literal["MODEL_TEST_ROUND"], d.pop("notification_type"))
+        if notification_type != "MODEL_TEST_ROUND":
+            raise ValueError(
+                f"notification_type must match const 'MODEL_TEST_ROUND', got '{notification_type}'"
+            )
+
+        body = RoundNotificationBody.from_dict(d.pop("body"))
+
+        training_uuid = UUID(d.pop("training_uuid"))
+
+        model_test_round_notification = cls(
+            notification_type=notification_type,
+            body=body,
+            training_uuid=training_uuid,
+        )
+
+        model_test_round_notification.additional_properties = d
+        return model_test_round_notification
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties
