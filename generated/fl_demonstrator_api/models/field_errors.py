@@ -1,13 +1,15 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
 if TYPE_CHECKING:
-    from ..models.field_errors_additional_property_type_1 import FieldErrorsAdditionalPropertyType1
+    from ..models.field_errors_additional_property_type_1 import (
+        FieldErrorsAdditionalPropertyType1,
+    )
 
 
 T = TypeVar("T", bound="FieldErrors")
@@ -17,8 +19,8 @@ T = TypeVar("T", bound="FieldErrors")
 class FieldErrors:
     """Serializer validation errors: `{"<field>": ["<text>"]}` or nested `{"clients": {"0": ["..."]}}`."""
 
-    additional_properties: dict[str, FieldErrorsAdditionalPropertyType1 | list[str]] = _attrs_field(
-        init=False, factory=dict
+    additional_properties: dict[str, FieldErrorsAdditionalPropertyType1 | list[str]] = (
+        _attrs_field(init=False, factory=dict)
     )
 
     def to_dict(self) -> dict[str, Any]:
@@ -34,8 +36,10 @@ class FieldErrors:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
-        from ..models.field_errors_additional_property_type_1 import FieldErrorsAdditionalPropertyType1
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
+        from ..models.field_errors_additional_property_type_1 import (
+            FieldErrorsAdditionalPropertyType1,
+        )
 
         d = dict(src_dict)
         field_errors = cls()
@@ -43,7 +47,9 @@ class FieldErrors:
         additional_properties = {}
         for prop_name, prop_dict in d.items():
 
-            def _parse_additional_property(data: object) -> FieldErrorsAdditionalPropertyType1 | list[str]:
+            def _parse_additional_property(
+                data: object,
+            ) -> FieldErrorsAdditionalPropertyType1 | list[str]:
                 try:
                     if not isinstance(data, list):
                         raise TypeError()
@@ -54,7 +60,9 @@ class FieldErrors:
                     pass
                 if not isinstance(data, dict):
                     raise TypeError()
-                additional_property_type_1 = FieldErrorsAdditionalPropertyType1.from_dict(data)
+                additional_property_type_1 = (
+                    FieldErrorsAdditionalPropertyType1.from_dict(data)
+                )
 
                 return additional_property_type_1
 
@@ -72,7 +80,9 @@ class FieldErrors:
     def __getitem__(self, key: str) -> FieldErrorsAdditionalPropertyType1 | list[str]:
         return self.additional_properties[key]
 
-    def __setitem__(self, key: str, value: FieldErrorsAdditionalPropertyType1 | list[str]) -> None:
+    def __setitem__(
+        self, key: str, value: FieldErrorsAdditionalPropertyType1 | list[str]
+    ) -> None:
         self.additional_properties[key] = value
 
     def __delitem__(self, key: str) -> None:

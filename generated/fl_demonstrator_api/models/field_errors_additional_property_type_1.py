@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -22,7 +22,7 @@ class FieldErrorsAdditionalPropertyType1:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
         field_errors_additional_property_type_1 = cls()
 
@@ -32,7 +32,9 @@ class FieldErrorsAdditionalPropertyType1:
 
             additional_properties[prop_name] = additional_property
 
-        field_errors_additional_property_type_1.additional_properties = additional_properties
+        field_errors_additional_property_type_1.additional_properties = (
+            additional_properties
+        )
         return field_errors_additional_property_type_1
 
     @property

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -38,8 +38,8 @@ class GlobalModelMetadata:
     description: str
     owner: UUID
     stats: ModelStats | None
-    input_shape: list[int | None] | Unset | None = UNSET
-    preprocessing: str | Unset | None = UNSET
+    input_shape: list[int | None] | None | Unset = UNSET
+    preprocessing: None | str | Unset = UNSET
     has_preprocessing: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -62,20 +62,22 @@ class GlobalModelMetadata:
         else:
             stats = self.stats
 
-        input_shape: list[int | None] | Unset | None
+        input_shape: list[int | None] | None | Unset
         if isinstance(self.input_shape, Unset):
             input_shape = UNSET
         elif isinstance(self.input_shape, list):
             input_shape = []
             for componentsschemas_input_shape_type_0_item_data in self.input_shape:
                 componentsschemas_input_shape_type_0_item: int | None
-                componentsschemas_input_shape_type_0_item = componentsschemas_input_shape_type_0_item_data
+                componentsschemas_input_shape_type_0_item = (
+                    componentsschemas_input_shape_type_0_item_data
+                )
                 input_shape.append(componentsschemas_input_shape_type_0_item)
 
         else:
             input_shape = self.input_shape
 
-        preprocessing: str | Unset | None
+        preprocessing: None | str | Unset
         if isinstance(self.preprocessing, Unset):
             preprocessing = UNSET
         else:
@@ -105,7 +107,7 @@ class GlobalModelMetadata:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.model_stats import ModelStats
 
         d = dict(src_dict)
@@ -134,7 +136,7 @@ class GlobalModelMetadata:
 
         stats = _parse_stats(d.pop("stats"))
 
-        def _parse_input_shape(data: object) -> list[int | None] | Unset | None:
+        def _parse_input_shape(data: object) -> list[int | None] | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -144,9 +146,13 @@ class GlobalModelMetadata:
                     raise TypeError()
                 componentsschemas_input_shape_type_0 = []
                 _componentsschemas_input_shape_type_0 = data
-                for componentsschemas_input_shape_type_0_item_data in _componentsschemas_input_shape_type_0:
+                for (
+                    componentsschemas_input_shape_type_0_item_data
+                ) in _componentsschemas_input_shape_type_0:
 
-                    def _parse_componentsschemas_input_shape_type_0_item(data: object) -> int | None:
+                    def _parse_componentsschemas_input_shape_type_0_item(
+                        data: object,
+                    ) -> int | None:
                         if data is None:
                             return data
                         return cast(int | None, data)
@@ -157,7 +163,9 @@ class GlobalModelMetadata:
                         )
                     )
 
-                    componentsschemas_input_shape_type_0.append(componentsschemas_input_shape_type_0_item)
+                    componentsschemas_input_shape_type_0.append(
+                        componentsschemas_input_shape_type_0_item
+                    )
 
                 return componentsschemas_input_shape_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -166,7 +174,7 @@ class GlobalModelMetadata:
 
         input_shape = _parse_input_shape(d.pop("input_shape", UNSET))
 
-        def _parse_preprocessing(data: object) -> str | Unset | None:
+        def _parse_preprocessing(data: object) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

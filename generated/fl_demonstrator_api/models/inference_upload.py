@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from io import BytesIO
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -59,7 +59,12 @@ class InferenceUpload:
         files.append(("model_input", self.model_input.to_tuple()))
 
         if not isinstance(self.return_format, Unset):
-            files.append(("return_format", (None, str(self.return_format.value).encode(), "text/plain")))
+            files.append(
+                (
+                    "return_format",
+                    (None, str(self.return_format.value).encode(), "text/plain"),
+                )
+            )
 
         for prop_name, prop in self.additional_properties.items():
             files.append((prop_name, (None, str(prop).encode(), "text/plain")))
@@ -67,7 +72,7 @@ class InferenceUpload:
         return files
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
         model_id = UUID(d.pop("model_id"))
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from io import BytesIO
-from typing import Any, TypeVar, cast
+from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -76,16 +76,26 @@ class LocalModelUpload:
 
         files.append(("round", (None, str(self.round_).encode(), "text/plain")))
 
-        files.append(("sample_size", (None, str(self.sample_size).encode(), "text/plain")))
+        files.append(
+            ("sample_size", (None, str(self.sample_size).encode(), "text/plain"))
+        )
 
         if not isinstance(self.metric_names, Unset):
             for metric_names_item_element in self.metric_names:
-                files.append(("metric_names", (None, str(metric_names_item_element).encode(), "text/plain")))
+                files.append(
+                    (
+                        "metric_names",
+                        (None, str(metric_names_item_element).encode(), "text/plain"),
+                    )
+                )
 
         if not isinstance(self.metric_values, Unset):
             for metric_values_item_element in self.metric_values:
                 files.append(
-                    ("metric_values", (None, str(metric_values_item_element).encode(), "text/plain"))
+                    (
+                        "metric_values",
+                        (None, str(metric_values_item_element).encode(), "text/plain"),
+                    )
                 )
 
         if not isinstance(self.owner, Unset):
@@ -97,7 +107,7 @@ class LocalModelUpload:
         return files
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
         model_file = File(payload=BytesIO(d.pop("model_file")))
 

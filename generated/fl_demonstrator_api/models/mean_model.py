@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, Self, TypeVar, cast
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -33,8 +33,8 @@ class MeanModel:
     description: str
     owner: UUID
     models: list[UUID]
-    input_shape: list[int | None] | Unset | None = UNSET
-    preprocessing: str | Unset | None = UNSET
+    input_shape: list[int | None] | None | Unset = UNSET
+    preprocessing: None | str | Unset = UNSET
     has_preprocessing: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -54,20 +54,22 @@ class MeanModel:
             models_item = str(models_item_data)
             models.append(models_item)
 
-        input_shape: list[int | None] | Unset | None
+        input_shape: list[int | None] | None | Unset
         if isinstance(self.input_shape, Unset):
             input_shape = UNSET
         elif isinstance(self.input_shape, list):
             input_shape = []
             for componentsschemas_input_shape_type_0_item_data in self.input_shape:
                 componentsschemas_input_shape_type_0_item: int | None
-                componentsschemas_input_shape_type_0_item = componentsschemas_input_shape_type_0_item_data
+                componentsschemas_input_shape_type_0_item = (
+                    componentsschemas_input_shape_type_0_item_data
+                )
                 input_shape.append(componentsschemas_input_shape_type_0_item)
 
         else:
             input_shape = self.input_shape
 
-        preprocessing: str | Unset | None
+        preprocessing: None | str | Unset
         if isinstance(self.preprocessing, Unset):
             preprocessing = UNSET
         else:
@@ -97,7 +99,7 @@ class MeanModel:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
         id = UUID(d.pop("id"))
 
@@ -116,7 +118,7 @@ class MeanModel:
 
             models.append(models_item)
 
-        def _parse_input_shape(data: object) -> list[int | None] | Unset | None:
+        def _parse_input_shape(data: object) -> list[int | None] | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -126,9 +128,13 @@ class MeanModel:
                     raise TypeError()
                 componentsschemas_input_shape_type_0 = []
                 _componentsschemas_input_shape_type_0 = data
-                for componentsschemas_input_shape_type_0_item_data in _componentsschemas_input_shape_type_0:
+                for (
+                    componentsschemas_input_shape_type_0_item_data
+                ) in _componentsschemas_input_shape_type_0:
 
-                    def _parse_componentsschemas_input_shape_type_0_item(data: object) -> int | None:
+                    def _parse_componentsschemas_input_shape_type_0_item(
+                        data: object,
+                    ) -> int | None:
                         if data is None:
                             return data
                         return cast(int | None, data)
@@ -139,7 +145,9 @@ class MeanModel:
                         )
                     )
 
-                    componentsschemas_input_shape_type_0.append(componentsschemas_input_shape_type_0_item)
+                    componentsschemas_input_shape_type_0.append(
+                        componentsschemas_input_shape_type_0_item
+                    )
 
                 return componentsschemas_input_shape_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -148,7 +156,7 @@ class MeanModel:
 
         input_shape = _parse_input_shape(d.pop("input_shape", UNSET))
 
-        def _parse_preprocessing(data: object) -> str | Unset | None:
+        def _parse_preprocessing(data: object) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, TypeVar, cast
+from typing import Any, Self, TypeVar, cast
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -30,10 +30,10 @@ class Metric:
     key: str
     step: int
     model: UUID
-    reporter: UUID | None
-    identifier: str | Unset | None = UNSET
-    value_float: float | Unset | None = UNSET
-    value_binary: str | Unset | None = UNSET
+    reporter: None | UUID
+    identifier: None | str | Unset = UNSET
+    value_float: float | None | Unset = UNSET
+    value_binary: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -45,25 +45,25 @@ class Metric:
 
         model = str(self.model)
 
-        reporter: str | None
+        reporter: None | str
         if isinstance(self.reporter, UUID):
             reporter = str(self.reporter)
         else:
             reporter = self.reporter
 
-        identifier: str | Unset | None
+        identifier: None | str | Unset
         if isinstance(self.identifier, Unset):
             identifier = UNSET
         else:
             identifier = self.identifier
 
-        value_float: float | Unset | None
+        value_float: float | None | Unset
         if isinstance(self.value_float, Unset):
             value_float = UNSET
         else:
             value_float = self.value_float
 
-        value_binary: str | Unset | None
+        value_binary: None | str | Unset
         if isinstance(self.value_binary, Unset):
             value_binary = UNSET
         else:
@@ -90,7 +90,7 @@ class Metric:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
         id = d.pop("id")
 
@@ -100,7 +100,7 @@ class Metric:
 
         model = UUID(d.pop("model"))
 
-        def _parse_reporter(data: object) -> UUID | None:
+        def _parse_reporter(data: object) -> None | UUID:
             if data is None:
                 return data
             try:
@@ -115,7 +115,7 @@ class Metric:
 
         reporter = _parse_reporter(d.pop("reporter"))
 
-        def _parse_identifier(data: object) -> str | Unset | None:
+        def _parse_identifier(data: object) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -124,7 +124,7 @@ class Metric:
 
         identifier = _parse_identifier(d.pop("identifier", UNSET))
 
-        def _parse_value_float(data: object) -> float | Unset | None:
+        def _parse_value_float(data: object) -> float | None | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):
@@ -133,7 +133,7 @@ class Metric:
 
         value_float = _parse_value_float(d.pop("value_float", UNSET))
 
-        def _parse_value_binary(data: object) -> str | Unset | None:
+        def _parse_value_binary(data: object) -> None | str | Unset:
             if data is None:
                 return data
             if isinstance(data, Unset):

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -87,7 +87,7 @@ class ModelStats:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.model_stats_summary_list_item import ModelStatsSummaryListItem
 
         d = dict(src_dict)
@@ -110,7 +110,9 @@ class ModelStats:
         if _summary_list is not UNSET:
             summary_list = []
             for summary_list_item_data in _summary_list:
-                summary_list_item = ModelStatsSummaryListItem.from_dict(summary_list_item_data)
+                summary_list_item = ModelStatsSummaryListItem.from_dict(
+                    summary_list_item_data
+                )
 
                 summary_list.append(summary_list_item)
 

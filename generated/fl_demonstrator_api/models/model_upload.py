@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from io import BytesIO
-from typing import Any, TypeVar, cast
+from typing import Any, Self, TypeVar, cast
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -83,7 +83,9 @@ class ModelUpload:
 
         files.append(("name", (None, str(self.name).encode(), "text/plain")))
 
-        files.append(("description", (None, str(self.description).encode(), "text/plain")))
+        files.append(
+            ("description", (None, str(self.description).encode(), "text/plain"))
+        )
 
         files.append(("model_file", self.model_file.to_tuple()))
 
@@ -91,11 +93,18 @@ class ModelUpload:
             files.append(("type", (None, str(self.type_.value).encode(), "text/plain")))
 
         if not isinstance(self.model_preprocessing_file, Unset):
-            files.append(("model_preprocessing_file", self.model_preprocessing_file.to_tuple()))
+            files.append(
+                ("model_preprocessing_file", self.model_preprocessing_file.to_tuple())
+            )
 
         if not isinstance(self.input_shape, Unset):
             for input_shape_item_element in self.input_shape:
-                files.append(("input_shape", (None, str(input_shape_item_element).encode(), "text/plain")))
+                files.append(
+                    (
+                        "input_shape",
+                        (None, str(input_shape_item_element).encode(), "text/plain"),
+                    )
+                )
 
         if not isinstance(self.round_, Unset):
             files.append(("round", (None, str(self.round_).encode(), "text/plain")))
@@ -106,7 +115,7 @@ class ModelUpload:
         return files
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
         name = d.pop("name")
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from io import BytesIO
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -39,7 +39,9 @@ class PreprocessingUpload:
     def to_multipart(self) -> types.RequestFiles:
         files: types.RequestFiles = []
 
-        files.append(("model_preprocessing_file", self.model_preprocessing_file.to_tuple()))
+        files.append(
+            ("model_preprocessing_file", self.model_preprocessing_file.to_tuple())
+        )
 
         for prop_name, prop in self.additional_properties.items():
             files.append((prop_name, (None, str(prop).encode(), "text/plain")))
@@ -47,9 +49,11 @@ class PreprocessingUpload:
         return files
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
-        model_preprocessing_file = File(payload=BytesIO(d.pop("model_preprocessing_file")))
+        model_preprocessing_file = File(
+            payload=BytesIO(d.pop("model_preprocessing_file"))
+        )
 
         preprocessing_upload = cls(
             model_preprocessing_file=model_preprocessing_file,

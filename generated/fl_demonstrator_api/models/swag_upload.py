@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from io import BytesIO
-from typing import Any, TypeVar
+from typing import Any, Self, TypeVar
 
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
@@ -56,7 +56,9 @@ class SwagUpload:
 
         files.append(("round", (None, str(self.round_).encode(), "text/plain")))
 
-        files.append(("sample_size", (None, str(self.sample_size).encode(), "text/plain")))
+        files.append(
+            ("sample_size", (None, str(self.sample_size).encode(), "text/plain"))
+        )
 
         files.append(("first_moment_file", self.first_moment_file.to_tuple()))
 
@@ -68,7 +70,7 @@ class SwagUpload:
         return files
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         d = dict(src_dict)
         round_ = d.pop("round")
 

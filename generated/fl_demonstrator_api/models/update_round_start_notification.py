@@ -1,7 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any, Literal, TypeVar, cast
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Literal,
+    Self,
+    TypeVar,
+    cast,
+)
 from uuid import UUID
 
 from attrs import define as _attrs_define
@@ -48,11 +55,13 @@ class UpdateRoundStartNotification:
         return field_dict
 
     @classmethod
-    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+    def from_dict(cls, src_dict: Mapping[str, Any]) -> Self:
         from ..models.round_notification_body import RoundNotificationBody
 
         d = dict(src_dict)
-        notification_type = cast(Literal["UPDATE_ROUND_START"], d.pop("notification_type"))
+        notification_type = cast(
+            Literal["UPDATE_ROUND_START"], d.pop("notification_type")
+        )
         if notification_type != "UPDATE_ROUND_START":
             raise ValueError(
                 f"notification_type must match const 'UPDATE_ROUND_START', got '{notification_type}'"

@@ -34,7 +34,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group | None:
     if response.status_code == 201:
         response_201 = Group.from_dict(response.json())
 
@@ -42,7 +42,9 @@ def _parse_response(
 
     if response.status_code == 400:
 
-        def _parse_response_400(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_400(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -90,7 +92,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -103,7 +105,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: GroupRequest,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group]:
     """Create a group. The creator is not made a member.
 
     Args:
@@ -132,7 +134,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: GroupRequest,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group | None:
     """Create a group. The creator is not made a member.
 
     Args:
@@ -156,7 +158,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: GroupRequest,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group]:
     """Create a group. The creator is not made a member.
 
     Args:
@@ -183,7 +185,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: GroupRequest,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group | None:
     """Create a group. The creator is not made a member.
 
     Args:

@@ -28,14 +28,16 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Any | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
+) -> Any | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
     if response.status_code == 204:
         response_204 = cast(Any, None)
         return response_204
 
     if response.status_code == 400:
 
-        def _parse_response_400(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_400(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -88,7 +90,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Any | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
+) -> Response[Any | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -101,7 +103,7 @@ def sync_detailed(
     id: int,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Any | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
+) -> Response[Any | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
     """Delete a group (members only).
 
     Args:
@@ -130,7 +132,7 @@ def sync(
     id: int,
     *,
     client: AuthenticatedClient | Client,
-) -> Any | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
+) -> Any | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
     """Delete a group (members only).
 
     Args:
@@ -154,7 +156,7 @@ async def asyncio_detailed(
     id: int,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Any | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
+) -> Response[Any | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
     """Delete a group (members only).
 
     Args:
@@ -181,7 +183,7 @@ async def asyncio(
     id: int,
     *,
     client: AuthenticatedClient | Client,
-) -> Any | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
+) -> Any | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
     """Delete a group (members only).
 
     Args:

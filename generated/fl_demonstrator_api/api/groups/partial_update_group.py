@@ -38,7 +38,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group | None:
     if response.status_code == 200:
         response_200 = Group.from_dict(response.json())
 
@@ -46,7 +46,9 @@ def _parse_response(
 
     if response.status_code == 400:
 
-        def _parse_response_400(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_400(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -99,7 +101,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -113,7 +115,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: GroupPatch,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group]:
     """Change some fields of a group (members only).
 
     Args:
@@ -145,7 +147,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: GroupPatch,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group | None:
     """Change some fields of a group (members only).
 
     Args:
@@ -172,7 +174,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: GroupPatch,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group]:
     """Change some fields of a group (members only).
 
     Args:
@@ -202,7 +204,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: GroupPatch,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | Group | None:
     """Change some fields of a group (members only).
 
     Args:

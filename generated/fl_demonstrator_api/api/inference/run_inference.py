@@ -40,7 +40,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | InferenceResult | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | InferenceResult | None:
     if response.status_code == 200:
         response_200 = InferenceResult.from_dict(response.json())
 
@@ -48,7 +48,9 @@ def _parse_response(
 
     if response.status_code == 400:
 
-        def _parse_response_400(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_400(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -95,7 +97,9 @@ def _parse_response(
 
     if response.status_code == 500:
 
-        def _parse_response_500(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_500(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -138,7 +142,9 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | InferenceResult]:
+) -> Response[
+    ErrorDetail | FieldErrors | list[str] | ServerErrorBody | InferenceResult
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -151,7 +157,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: InferenceRequest | InferenceUpload,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | InferenceResult]:
+) -> Response[
+    ErrorDetail | FieldErrors | list[str] | ServerErrorBody | InferenceResult
+]:
     """Run the global model of a training on input data.
 
     Args:
@@ -181,7 +189,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: InferenceRequest | InferenceUpload,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | InferenceResult | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | InferenceResult | None:
     """Run the global model of a training on input data.
 
     Args:
@@ -206,7 +214,9 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: InferenceRequest | InferenceUpload,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | InferenceResult]:
+) -> Response[
+    ErrorDetail | FieldErrors | list[str] | ServerErrorBody | InferenceResult
+]:
     """Run the global model of a training on input data.
 
     Args:
@@ -234,7 +244,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: InferenceRequest | InferenceUpload,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | InferenceResult | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | InferenceResult | None:
     """Run the global model of a training on input data.
 
     Args:

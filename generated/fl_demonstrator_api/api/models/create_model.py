@@ -40,7 +40,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated | None:
     if response.status_code == 201:
         response_201 = ModelCreated.from_dict(response.json())
 
@@ -48,7 +48,9 @@ def _parse_response(
 
     if response.status_code == 400:
 
-        def _parse_response_400(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_400(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -90,7 +92,9 @@ def _parse_response(
 
     if response.status_code == 500:
 
-        def _parse_response_500(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_500(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -133,7 +137,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -146,7 +150,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ModelUpload | MeanModelCreate,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated]:
     """Upload a global or SWAG model (multipart), or create a mean model (JSON).
 
      `GLOBAL` and `SWAG` models need `multipart/form-data` with the file part `model_file`
@@ -181,7 +185,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: ModelUpload | MeanModelCreate,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated | None:
     """Upload a global or SWAG model (multipart), or create a mean model (JSON).
 
      `GLOBAL` and `SWAG` models need `multipart/form-data` with the file part `model_file`
@@ -211,7 +215,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ModelUpload | MeanModelCreate,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated]:
     """Upload a global or SWAG model (multipart), or create a mean model (JSON).
 
      `GLOBAL` and `SWAG` models need `multipart/form-data` with the file part `model_file`
@@ -244,7 +248,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ModelUpload | MeanModelCreate,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated | None:
     """Upload a global or SWAG model (multipart), or create a mean model (JSON).
 
      `GLOBAL` and `SWAG` models need `multipart/form-data` with the file part `model_file`

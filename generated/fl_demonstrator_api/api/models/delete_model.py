@@ -29,7 +29,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
+) -> Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
     if response.status_code == 200:
         response_200 = Detail.from_dict(response.json())
 
@@ -37,7 +37,9 @@ def _parse_response(
 
     if response.status_code == 400:
 
-        def _parse_response_400(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_400(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -90,7 +92,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
+) -> Response[Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -103,7 +105,7 @@ def sync_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
+) -> Response[Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
     """Delete a model (owner, or actor of its training). Deleting a global model deletes its training.
 
     Args:
@@ -132,7 +134,7 @@ def sync(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
+) -> Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
     """Delete a model (owner, or actor of its training). Deleting a global model deletes its training.
 
     Args:
@@ -156,7 +158,7 @@ async def asyncio_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
+) -> Response[Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
     """Delete a model (owner, or actor of its training). Deleting a global model deletes its training.
 
     Args:
@@ -183,7 +185,7 @@ async def asyncio(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
+) -> Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
     """Delete a model (owner, or actor of its training). Deleting a global model deletes its training.
 
     Args:

@@ -29,7 +29,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File | None:
     if response.status_code == 200:
         response_200 = File(payload=BytesIO(response.content))
 
@@ -37,7 +37,9 @@ def _parse_response(
 
     if response.status_code == 400:
 
-        def _parse_response_400(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_400(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -79,7 +81,9 @@ def _parse_response(
 
     if response.status_code == 500:
 
-        def _parse_response_500(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_500(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -122,7 +126,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -135,7 +139,7 @@ def sync_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File]:
     """Download a model's weights file (raw bytes, exactly as uploaded or aggregated).
 
      A MEAN model answers 200 with an empty body; a SWAG model answers 500.
@@ -166,7 +170,7 @@ def sync(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File | None:
     """Download a model's weights file (raw bytes, exactly as uploaded or aggregated).
 
      A MEAN model answers 200 with an empty body; a SWAG model answers 500.
@@ -192,7 +196,7 @@ async def asyncio_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File]:
     """Download a model's weights file (raw bytes, exactly as uploaded or aggregated).
 
      A MEAN model answers 200 with an empty body; a SWAG model answers 500.
@@ -221,7 +225,7 @@ async def asyncio(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File | None:
     """Download a model's weights file (raw bytes, exactly as uploaded or aggregated).
 
      A MEAN model answers 200 with an empty body; a SWAG model answers 500.

@@ -32,7 +32,6 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (
     ErrorDetail
-    | ErrorDetail
     | FieldErrors
     | list[str]
     | ServerErrorBody
@@ -42,11 +41,15 @@ def _parse_response(
 ):
     if response.status_code == 200:
 
-        def _parse_response_200(data: object) -> GlobalModelMetadata | LocalModelMetadata:
+        def _parse_response_200(
+            data: object,
+        ) -> GlobalModelMetadata | LocalModelMetadata:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
-                componentsschemas_model_metadata_type_0 = GlobalModelMetadata.from_dict(data)
+                componentsschemas_model_metadata_type_0 = GlobalModelMetadata.from_dict(
+                    data
+                )
 
                 return componentsschemas_model_metadata_type_0
             except (TypeError, ValueError, AttributeError, KeyError):
@@ -63,7 +66,9 @@ def _parse_response(
 
     if response.status_code == 400:
 
-        def _parse_response_400(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_400(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -113,7 +118,6 @@ def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
     ErrorDetail
-    | ErrorDetail
     | FieldErrors
     | list[str]
     | ServerErrorBody
@@ -134,7 +138,6 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
 ) -> Response[
     ErrorDetail
-    | ErrorDetail
     | FieldErrors
     | list[str]
     | ServerErrorBody
@@ -171,7 +174,6 @@ def sync(
     client: AuthenticatedClient | Client,
 ) -> (
     ErrorDetail
-    | ErrorDetail
     | FieldErrors
     | list[str]
     | ServerErrorBody
@@ -204,7 +206,6 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
 ) -> Response[
     ErrorDetail
-    | ErrorDetail
     | FieldErrors
     | list[str]
     | ServerErrorBody
@@ -239,7 +240,6 @@ async def asyncio(
     client: AuthenticatedClient | Client,
 ) -> (
     ErrorDetail
-    | ErrorDetail
     | FieldErrors
     | list[str]
     | ServerErrorBody

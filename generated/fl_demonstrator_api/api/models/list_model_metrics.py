@@ -29,7 +29,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | list[Metric] | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | list[Metric] | None:
     if response.status_code == 200:
         response_200 = []
         _response_200 = response.json()
@@ -42,7 +42,9 @@ def _parse_response(
 
     if response.status_code == 400:
 
-        def _parse_response_400(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_400(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -84,7 +86,9 @@ def _parse_response(
 
     if response.status_code == 500:
 
-        def _parse_response_500(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_500(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -127,7 +131,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | list[Metric]]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | list[Metric]]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -140,7 +144,7 @@ def sync_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | list[Metric]]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | list[Metric]]:
     """The metrics stored for a model, in no particular order.
 
     Args:
@@ -169,7 +173,7 @@ def sync(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | list[Metric] | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | list[Metric] | None:
     """The metrics stored for a model, in no particular order.
 
     Args:
@@ -193,7 +197,7 @@ async def asyncio_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | list[Metric]]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | list[Metric]]:
     """The metrics stored for a model, in no particular order.
 
     Args:
@@ -220,7 +224,7 @@ async def asyncio(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | list[Metric] | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | list[Metric] | None:
     """The metrics stored for a model, in no particular order.
 
     Args:

@@ -29,7 +29,6 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (
     ErrorDetail
-    | ErrorDetail
     | FieldErrors
     | list[str]
     | ServerErrorBody
@@ -41,7 +40,9 @@ def _parse_response(
         _response_200 = response.json()
         for response_200_item_data in _response_200:
 
-            def _parse_response_200_item(data: object) -> GlobalModel | LocalModel | MeanModel | SwagModel:
+            def _parse_response_200_item(
+                data: object,
+            ) -> GlobalModel | LocalModel | MeanModel | SwagModel:
                 try:
                     if not isinstance(data, dict):
                         raise TypeError()
@@ -85,7 +86,9 @@ def _parse_response(
 
     if response.status_code == 500:
 
-        def _parse_response_500(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_500(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -130,7 +133,6 @@ def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
     ErrorDetail
-    | ErrorDetail
     | FieldErrors
     | list[str]
     | ServerErrorBody
@@ -149,7 +151,6 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
 ) -> Response[
     ErrorDetail
-    | ErrorDetail
     | FieldErrors
     | list[str]
     | ServerErrorBody
@@ -179,7 +180,6 @@ def sync(
     client: AuthenticatedClient | Client,
 ) -> (
     ErrorDetail
-    | ErrorDetail
     | FieldErrors
     | list[str]
     | ServerErrorBody
@@ -206,7 +206,6 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
 ) -> Response[
     ErrorDetail
-    | ErrorDetail
     | FieldErrors
     | list[str]
     | ServerErrorBody
@@ -234,7 +233,6 @@ async def asyncio(
     client: AuthenticatedClient | Client,
 ) -> (
     ErrorDetail
-    | ErrorDetail
     | FieldErrors
     | list[str]
     | ServerErrorBody

@@ -38,7 +38,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
+) -> Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
     if response.status_code == 201:
         response_201 = Detail.from_dict(response.json())
 
@@ -46,7 +46,9 @@ def _parse_response(
 
     if response.status_code == 400:
 
-        def _parse_response_400(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_400(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -98,7 +100,9 @@ def _parse_response(
 
     if response.status_code == 500:
 
-        def _parse_response_500(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_500(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -141,7 +145,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
+) -> Response[Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -155,7 +159,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: LocalModelUpload,
-) -> Response[Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
+) -> Response[Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
     """Upload a participant's local model for the current round of global model `id`.
 
      Callable by participants of the training of global model `id`. `round` must equal the global
@@ -191,7 +195,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: LocalModelUpload,
-) -> Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
+) -> Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
     """Upload a participant's local model for the current round of global model `id`.
 
      Callable by participants of the training of global model `id`. `round` must equal the global
@@ -222,7 +226,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: LocalModelUpload,
-) -> Response[Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
+) -> Response[Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
     """Upload a participant's local model for the current round of global model `id`.
 
      Callable by participants of the training of global model `id`. `round` must equal the global
@@ -256,7 +260,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: LocalModelUpload,
-) -> Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
+) -> Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
     """Upload a participant's local model for the current round of global model `id`.
 
      Callable by participants of the training of global model `id`. `round` must equal the global

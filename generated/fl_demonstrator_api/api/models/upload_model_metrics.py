@@ -37,7 +37,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated | None:
     if response.status_code == 201:
         response_201 = ModelCreated.from_dict(response.json())
 
@@ -45,7 +45,9 @@ def _parse_response(
 
     if response.status_code == 400:
 
-        def _parse_response_400(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_400(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -87,7 +89,9 @@ def _parse_response(
 
     if response.status_code == 500:
 
-        def _parse_response_500(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_500(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -130,7 +134,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -144,7 +148,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: MetricsForm,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated]:
     """Upload metrics for a model as repeated form fields `metric_names` / `metric_values`.
 
      A JSON body is not read. Each value is stored as a float when it parses as one, else as bytes.
@@ -180,7 +184,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: MetricsForm,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated | None:
     """Upload metrics for a model as repeated form fields `metric_names` / `metric_values`.
 
      A JSON body is not read. Each value is stored as a float when it parses as one, else as bytes.
@@ -211,7 +215,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: MetricsForm,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated]:
     """Upload metrics for a model as repeated form fields `metric_names` / `metric_values`.
 
      A JSON body is not read. Each value is stored as a float when it parses as one, else as bytes.
@@ -245,7 +249,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: MetricsForm,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated | None:
     """Upload metrics for a model as repeated form fields `metric_names` / `metric_values`.
 
      A JSON body is not read. Each value is stored as a float when it parses as one, else as bytes.

@@ -38,7 +38,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
+) -> Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
     if response.status_code == 201:
         response_201 = Detail.from_dict(response.json())
 
@@ -46,7 +46,9 @@ def _parse_response(
 
     if response.status_code == 400:
 
-        def _parse_response_400(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_400(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -93,7 +95,9 @@ def _parse_response(
 
     if response.status_code == 500:
 
-        def _parse_response_500(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_500(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -136,7 +140,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
+) -> Response[Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -150,7 +154,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SwagUpload,
-) -> Response[Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
+) -> Response[Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
     """Upload a participant's SWAG first and second moments for the current round.
 
      The training must be in state `S`. Most failures are 500 with a `detail` text.
@@ -184,7 +188,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: SwagUpload,
-) -> Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
+) -> Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
     """Upload a participant's SWAG first and second moments for the current round.
 
      The training must be in state `S`. Most failures are 500 with a `detail` text.
@@ -213,7 +217,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: SwagUpload,
-) -> Response[Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
+) -> Response[Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
     """Upload a participant's SWAG first and second moments for the current round.
 
      The training must be in state `S`. Most failures are 500 with a `detail` text.
@@ -245,7 +249,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: SwagUpload,
-) -> Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
+) -> Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
     """Upload a participant's SWAG first and second moments for the current round.
 
      The training must be in state `S`. Most failures are 500 with a `detail` text.

@@ -34,7 +34,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingCreated | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingCreated | None:
     if response.status_code == 201:
         response_201 = TrainingCreated.from_dict(response.json())
 
@@ -42,7 +42,9 @@ def _parse_response(
 
     if response.status_code == 400:
 
-        def _parse_response_400(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_400(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -89,7 +91,9 @@ def _parse_response(
 
     if response.status_code == 500:
 
-        def _parse_response_500(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_500(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -132,7 +136,9 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingCreated]:
+) -> Response[
+    ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingCreated
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -145,7 +151,9 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: TrainingCreate,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingCreated]:
+) -> Response[
+    ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingCreated
+]:
     """Create a training of a model the caller owns (JSON body only).
 
      If the model already belongs to another training the server copies it: read the training's
@@ -177,7 +185,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: TrainingCreate,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingCreated | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingCreated | None:
     """Create a training of a model the caller owns (JSON body only).
 
      If the model already belongs to another training the server copies it: read the training's
@@ -204,7 +212,9 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: TrainingCreate,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingCreated]:
+) -> Response[
+    ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingCreated
+]:
     """Create a training of a model the caller owns (JSON body only).
 
      If the model already belongs to another training the server copies it: read the training's
@@ -234,7 +244,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: TrainingCreate,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingCreated | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingCreated | None:
     """Create a training of a model the caller owns (JSON body only).
 
      If the model already belongs to another training the server copies it: read the training's

@@ -29,7 +29,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingWithRounds | None:
+) -> (
+    ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingWithRounds | None
+):
     if response.status_code == 200:
         response_200 = TrainingWithRounds.from_dict(response.json())
 
@@ -37,7 +39,9 @@ def _parse_response(
 
     if response.status_code == 400:
 
-        def _parse_response_400(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_400(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -84,7 +88,9 @@ def _parse_response(
 
     if response.status_code == 500:
 
-        def _parse_response_500(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_500(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -127,7 +133,9 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingWithRounds]:
+) -> Response[
+    ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingWithRounds
+]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -140,7 +148,9 @@ def sync_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingWithRounds]:
+) -> Response[
+    ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingWithRounds
+]:
     """A training with its upload counters (actor or participant only).
 
     Args:
@@ -169,7 +179,9 @@ def sync(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingWithRounds | None:
+) -> (
+    ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingWithRounds | None
+):
     """A training with its upload counters (actor or participant only).
 
     Args:
@@ -193,7 +205,9 @@ async def asyncio_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingWithRounds]:
+) -> Response[
+    ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingWithRounds
+]:
     """A training with its upload counters (actor or participant only).
 
     Args:
@@ -220,7 +234,9 @@ async def asyncio(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingWithRounds | None:
+) -> (
+    ErrorDetail | FieldErrors | list[str] | ServerErrorBody | TrainingWithRounds | None
+):
     """A training with its upload counters (actor or participant only).
 
     Args:

@@ -34,7 +34,6 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (
     ErrorDetail
-    | ErrorDetail
     | FieldErrors
     | list[str]
     | ServerErrorBody
@@ -46,7 +45,9 @@ def _parse_response(
         _response_200 = response.json()
         for response_200_item_data in _response_200:
 
-            def _parse_response_200_item(data: object) -> GlobalModel | LocalModel | MeanModel | SwagModel:
+            def _parse_response_200_item(
+                data: object,
+            ) -> GlobalModel | LocalModel | MeanModel | SwagModel:
                 try:
                     if not isinstance(data, dict):
                         raise TypeError()
@@ -90,7 +91,9 @@ def _parse_response(
 
     if response.status_code == 500:
 
-        def _parse_response_500(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_500(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -135,7 +138,6 @@ def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
     ErrorDetail
-    | ErrorDetail
     | FieldErrors
     | list[str]
     | ServerErrorBody
@@ -155,7 +157,6 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
 ) -> Response[
     ErrorDetail
-    | ErrorDetail
     | FieldErrors
     | list[str]
     | ServerErrorBody
@@ -191,7 +192,6 @@ def sync(
     client: AuthenticatedClient | Client,
 ) -> (
     ErrorDetail
-    | ErrorDetail
     | FieldErrors
     | list[str]
     | ServerErrorBody
@@ -223,7 +223,6 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
 ) -> Response[
     ErrorDetail
-    | ErrorDetail
     | FieldErrors
     | list[str]
     | ServerErrorBody
@@ -257,7 +256,6 @@ async def asyncio(
     client: AuthenticatedClient | Client,
 ) -> (
     ErrorDetail
-    | ErrorDetail
     | FieldErrors
     | list[str]
     | ServerErrorBody

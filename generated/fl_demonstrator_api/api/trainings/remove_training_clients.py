@@ -38,7 +38,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
+) -> Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
     if response.status_code == 200:
         response_200 = Detail.from_dict(response.json())
 
@@ -46,7 +46,9 @@ def _parse_response(
 
     if response.status_code == 400:
 
-        def _parse_response_400(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_400(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -93,7 +95,9 @@ def _parse_response(
 
     if response.status_code == 500:
 
-        def _parse_response_500(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_500(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -136,7 +140,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
+) -> Response[Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -150,7 +154,7 @@ def sync_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ClientList,
-) -> Response[Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
+) -> Response[Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
     """Remove participants; the DELETE request carries a JSON body.
 
     Args:
@@ -182,7 +186,7 @@ def sync(
     *,
     client: AuthenticatedClient | Client,
     body: ClientList,
-) -> Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
+) -> Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
     """Remove participants; the DELETE request carries a JSON body.
 
     Args:
@@ -209,7 +213,7 @@ async def asyncio_detailed(
     *,
     client: AuthenticatedClient | Client,
     body: ClientList,
-) -> Response[Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
+) -> Response[Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
     """Remove participants; the DELETE request carries a JSON body.
 
     Args:
@@ -239,7 +243,7 @@ async def asyncio(
     *,
     client: AuthenticatedClient | Client,
     body: ClientList,
-) -> Detail | ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
+) -> Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | None:
     """Remove participants; the DELETE request carries a JSON body.
 
     Args:

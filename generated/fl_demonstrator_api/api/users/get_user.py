@@ -29,7 +29,7 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | User | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | User | None:
     if response.status_code == 200:
         response_200 = User.from_dict(response.json())
 
@@ -37,7 +37,9 @@ def _parse_response(
 
     if response.status_code == 400:
 
-        def _parse_response_400(data: object) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
+        def _parse_response_400(
+            data: object,
+        ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody:
             try:
                 if not isinstance(data, dict):
                     raise TypeError()
@@ -85,7 +87,7 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | User]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | User]:
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
@@ -98,7 +100,7 @@ def sync_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | User]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | User]:
     """A user's public data; `token` only when `id` is the caller.
 
     Args:
@@ -127,7 +129,7 @@ def sync(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | User | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | User | None:
     """A user's public data; `token` only when `id` is the caller.
 
     Args:
@@ -151,7 +153,7 @@ async def asyncio_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | User]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | User]:
     """A user's public data; `token` only when `id` is the caller.
 
     Args:
@@ -178,7 +180,7 @@ async def asyncio(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | User | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | User | None:
     """A user's public data; `token` only when `id` is the caller.
 
     Args:
