@@ -50,6 +50,9 @@ __all__ = ["Communication", "is_torchscript_instance"]
 
 T = TypeVar("T", bound="Communication")
 
+_BACKGROUND: list[subprocess.Popen[bytes]] = []
+"""Scripts started by `Communication._start_script` without a dispatcher, until reaped."""
+
 
 def is_torchscript_instance(obj: Any) -> bool:
     """True for a TorchScript module or function (imports torch only when called)."""
@@ -201,7 +204,9 @@ class Communication:
         settings = Settings.from_env()
         argv = cls.script_command(action, training_id, round, model_id, settings=settings)
         cls._logger.debug("start script: %s", argv)
-        subprocess.Popen(argv, cwd=settings.resolved_working_directory())
+        # keep a handle so finished scripts are reaped (no zombies) and none is garbage-collected running
+        _BACKGROUND[:] = [process for process in _BACKGROUND if process.poll() is None]
+        _BACKGROUND.append(subprocess.Popen(argv, cwd=settings.resolved_working_directory()))
 
     @classmethod
     def start_training(cls, training_id: UUID, round: int, model_id: UUID) -> None:
