@@ -305,6 +305,7 @@ class Communication:
                 method="GET",
                 path=f"/api/models/{self.model_id}/",
                 expected={200},
+                policy=self.retry_policy,
             )
             return self.unpack_model(response.content)
         except FLClientError as exc:
@@ -384,6 +385,7 @@ class Communication:
                     method="GET",
                     path=f"/api/trainings/{self.training_id}/",
                     expected={200},
+                    policy=self.retry_policy,
                 )
             except APIError as exc:
                 raise operation_error(CommunicationException, exc) from exc
