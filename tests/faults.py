@@ -7,6 +7,7 @@ Everything runs on 127.0.0.1 with a port the OS picks.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -35,7 +36,7 @@ def _read_head(conn: socket.socket) -> tuple[Request, bytes]:
         data += chunk
     head, _, rest = data.partition(b"\r\n\r\n")
     lines = head.decode("latin-1").split("\r\n")
-    method, path, _ = (lines[0].split(" ") + ["", "", ""])[:3]
+    method, path, _ = ([*lines[0].split(" "), "", "", ""])[:3]
     headers = {}
     for line in lines[1:]:
         key, _, value = line.partition(":")
@@ -184,9 +185,7 @@ def blackhole() -> tuple[socket.socket, list[socket.socket]]:
     for _ in range(4):
         filler = socket.socket()
         filler.setblocking(False)
-        try:
+        with contextlib.suppress(BlockingIOError):
             filler.connect(("127.0.0.1", port))
-        except BlockingIOError:
-            pass
         fillers.append(filler)
     return listener, fillers
