@@ -37,6 +37,7 @@ from .exceptions import (
 )
 from .notifications import parse_notification
 from .receiver import NotificationReceiver
+from .script import TrainingScript, TrainResult
 from .settings import Settings
 
 __version__ = "0.1.0"
@@ -66,6 +67,8 @@ __all__ = [
     "RateLimitError",
     "ScriptDispatcher",
     "Settings",
+    "TrainResult",
+    "TrainingScript",
     "UnexpectedStatusError",
     "UnsafeModelError",
     "__version__",

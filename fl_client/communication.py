@@ -173,7 +173,8 @@ class Communication:
         ``FL_CLIENT_MODEL_ID`` and ``FL_CLIENT_AUTHORIZATION`` (required), and
         ``FL_CLIENT_GLOBAL_MODEL_ID`` and ``FL_DEMONSTRATOR_BASE_URL`` (when set), so a script needs
         no credentials of its own. ``kwargs`` go to the constructor and win over the environment
-        (e.g. ``client_id=...`` where the receiver was not given one).
+        (e.g. ``client_id=...`` where the receiver was not given one, or the script's own
+        ``training_id`` / ``round`` / ``model_id`` arguments).
 
         Raises:
             ConfigurationError: a required variable is missing or does not parse; names it.
@@ -197,15 +198,18 @@ class Communication:
 
         client_id = kwargs.pop("client_id", None) or uuid(dispatch.ENV_CLIENT_ID)
         authorization = kwargs.pop("http_authorization", None) or text(dispatch.ENV_AUTHORIZATION)
-        try:
-            round_ = int(text(dispatch.ENV_ROUND))
-        except ValueError:
-            raise ConfigurationError(f"{dispatch.ENV_ROUND} is not an integer") from None
+        round_ = kwargs.pop("round", None)
+        if round_ is None:
+            try:
+                round_ = int(text(dispatch.ENV_ROUND))
+            except ValueError:
+                raise ConfigurationError(f"{dispatch.ENV_ROUND} is not an integer") from None
         if env.get(dispatch.ENV_GLOBAL_MODEL_ID):
             kwargs.setdefault("global_model_id", uuid(dispatch.ENV_GLOBAL_MODEL_ID))
         if env.get(dispatch.ENV_BASE_URL):
             kwargs.setdefault("base_url", env[dispatch.ENV_BASE_URL].rstrip("/"))
-        training_id, model_id = uuid(dispatch.ENV_TRAINING_ID), uuid(dispatch.ENV_MODEL_ID)
+        training_id = kwargs.pop("training_id", None) or uuid(dispatch.ENV_TRAINING_ID)
+        model_id = kwargs.pop("model_id", None) or uuid(dispatch.ENV_MODEL_ID)
         return cls(client_id, training_id, round_, model_id, authorization, **kwargs)
 
     # -----------------------------------------------------------------------------------------
