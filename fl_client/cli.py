@@ -207,6 +207,8 @@ def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None
     )
     authorization = _authorization(args, env)
     client_id = args.client_id or _env_uuid(env, "FL_CLIENT_CLIENT_ID")
+    if client_id is None and authorization is not None:
+        client_id = _lookup_client_id(settings, authorization)
     allowed = args.allow_from or [s for s in env.get("FL_CLIENT_ALLOWED_SOURCES", "").split(",") if s.strip()]
     dispatcher = ScriptDispatcher(
         settings=settings,
@@ -305,6 +307,32 @@ def _authorization(args: argparse.Namespace, env: Mapping[str, str]) -> str | No
     if token is None and (username is None or password is None):
         raise ConfigurationError("a user name needs a password and a password a user name")
     return resolve_authorization(username=username, password=password, token=token)
+
+
+def _lookup_client_id(settings: Settings, authorization: str) -> UUID | None:
+    """Ask the server who the credentials belong to (``GET /api/users/myself/``), once at start."""
+    from fl_demonstrator_api.api.users import get_myself
+
+    from ._client import call, create_client
+    from .exceptions import APIError
+
+    client = create_client(base_url=settings.base_url, authorization=authorization)
+    try:
+        response = call(
+            lambda: get_myself.sync_detailed(client=client),
+            operation="client id lookup",
+            method="GET",
+            path="/api/users/myself/",
+            expected={200},
+        )
+        user_id = UUID(str(getattr(response.parsed, "id", "")))
+    except (APIError, ValueError) as error:
+        logger.warning("could not look up this client's user id, scripts get no FL_CLIENT_CLIENT_ID: %s", error)
+        return None
+    finally:
+        client.get_httpx_client().close()
+    logger.info("client id %s (from %s/api/users/myself/)", user_id, settings.base_url)
+    return user_id
 
 
 def _env_uuid(env: Mapping[str, str], name: str) -> UUID | None:

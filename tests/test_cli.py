@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import re
 import signal
@@ -14,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import ContractServer
 from helpers import wait_for
 from notification_helpers import GLOBAL_MODEL_ID, RECORD_SCRIPT, TRAINING_ID, notification
 
@@ -235,3 +237,23 @@ def test_the_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "fl-client"
     result = subprocess.run([str(script), "serve", "--help"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0 and "--max-concurrent" in result.stdout
+
+
+def test_client_id_is_looked_up_from_the_credentials(
+    api: ContractServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from conftest import BASIC, CLIENT_ID
+
+    from fl_client import Settings
+    from fl_client.cli import _lookup_client_id
+
+    api.expect("GET", "/api/users/myself/", status=200, json_body={
+        "username": "alice", "first_name": "", "last_name": "", "email": "", "id": CLIENT_ID,
+        "actor": False, "client": True, "message_endpoint": "http://127.0.0.1:8101/"})  # fmt: skip
+    api.expect("GET", "/api/users/myself/", status=401, json_body={"detail": "Invalid username/password."},
+               headers={"WWW-Authenticate": "Token"})  # fmt: skip
+    settings = Settings(base_url=api.url)
+    assert str(_lookup_client_id(settings, BASIC)) == CLIENT_ID
+    with caplog.at_level(logging.WARNING):
+        assert _lookup_client_id(settings, BASIC) is None
+    assert "FL_CLIENT_CLIENT_ID" in caplog.text and BASIC.split()[1] not in caplog.text
