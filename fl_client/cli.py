@@ -327,7 +327,9 @@ def _lookup_client_id(settings: Settings, authorization: str) -> UUID | None:
         )
         user_id = UUID(str(getattr(response.parsed, "id", "")))
     except (APIError, ValueError) as error:
-        logger.warning("could not look up this client's user id, scripts get no FL_CLIENT_CLIENT_ID: %s", error)
+        logger.warning(
+            "could not look up this client's user id, scripts get no FL_CLIENT_CLIENT_ID: %s", error
+        )
         return None
     finally:
         client.get_httpx_client().close()
