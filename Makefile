@@ -40,9 +40,11 @@ check-generated: $(STAMP)
 check-spec: $(STAMP)
 	$(BIN)/openapi-spec-validator $(SPEC)
 
+LINT_PATHS := $(wildcard fl_client tests examples bench)
+
 lint: $(STAMP)
-	$(BIN)/ruff check fl_client tests examples bench
-	$(BIN)/ruff format --check fl_client tests examples bench
+	$(BIN)/ruff check $(LINT_PATHS)
+	$(BIN)/ruff format --check $(LINT_PATHS)
 
 typecheck: $(STAMP)
 	$(BIN)/mypy

@@ -17,11 +17,13 @@ from ._config import (
     DEFAULT_READ_TIMEOUT,
     DEFAULT_WRITE_TIMEOUT,
 )
+from ._retry import Outcome, RetryPolicy, run_with_retries
 from .exceptions import APIConnectionError, APIError, APITimeoutError, status_error
 from .settings import Settings
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "IDEMPOTENT_METHODS",
     "call",
     "check_status",
     "create_client",
@@ -38,6 +40,10 @@ DEFAULT_TIMEOUT = httpx.Timeout(
 )
 
 T = TypeVar("T")
+
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE"})
+"""Methods whose repetition changes nothing on this server (PUT/DELETE of training clients are set
+operations; a repeated DELETE of a model or training answers 400 "not found" instead of 200)."""
 
 
 def create_client(
@@ -130,24 +136,41 @@ def call(
     method: str,
     path: str,
     expected: Collection[int],
+    policy: RetryPolicy | None = None,
+    verify: Callable[[APIError], Outcome] | None = None,
+    on_applied: Callable[[], Response[T]] | None = None,
 ) -> Response[T]:
-    """Run one generated ``sync_detailed`` call and map its outcome.
+    """Run a generated ``sync_detailed`` call with retries, and map its outcome.
 
     Returns the generated `Response` when the status is expected; raises an `APIStatusError`
     subclass for any other status and an `APIConnectionError` subclass when no answer came.
+    GET, PUT and DELETE count as idempotent; see `fl_client._retry` for what that changes.
     """
+
+    def attempt() -> Response[T]:
+        try:
+            response = fn()
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, operation=operation, method=method, path=path) from exc
+        if response.status_code in expected:
+            return response
+        raw = httpx.Response(
+            int(response.status_code),
+            headers=response.headers,
+            content=response.content,
+            request=httpx.Request(method, path),
+        )
+        raise status_error(raw, operation=operation)
+
     try:
-        response = fn()
-    except httpx.HTTPError as exc:
-        raise transport_error(exc, operation=operation, method=method, path=path) from exc
-    if response.status_code in expected:
-        return response
-    raw = httpx.Response(
-        int(response.status_code),
-        headers=response.headers,
-        content=response.content,
-        request=httpx.Request(method, path),
-    )
-    error: APIError = status_error(raw, operation=operation)
-    _logger.error("%s", error.message)
-    raise error
+        return run_with_retries(
+            attempt,
+            operation=operation,
+            policy=policy or RetryPolicy(),
+            idempotent=method.upper() in IDEMPOTENT_METHODS,
+            verify=verify,
+            on_applied=on_applied,
+        )
+    except APIError as error:
+        _logger.error("%s", error.message)
+        raise

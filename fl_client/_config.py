@@ -8,6 +8,7 @@ __all__ = [
     "DEFAULT_INITIAL_RETRY_DELAY",
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_RETRIES",
+    "DEFAULT_MAX_RETRY_AFTER",
     "DEFAULT_MAX_RETRY_DELAY",
     "DEFAULT_POOL_TIMEOUT",
     "DEFAULT_READ_TIMEOUT",
@@ -30,6 +31,8 @@ DEFAULT_POOL_TIMEOUT = 10.0
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_INITIAL_RETRY_DELAY = 0.5
 DEFAULT_MAX_RETRY_DELAY = 8.0
+# A server's Retry-After is honoured up to this many seconds.
+DEFAULT_MAX_RETRY_AFTER = 30.0
 
 # The notification receiver (`fl-client serve`); 8101 is the reference client's port.
 DEFAULT_SERVER_HOST = "0.0.0.0"

@@ -32,6 +32,8 @@ from fl_demonstrator_api.types import File
 
 from ._auth import basic_authorization, redact
 from ._client import call, check_status, create_client, transport_error
+from ._retry import RetryPolicy
+from ._verify import metrics_outcome
 from .exceptions import (
     APIError,
     CommunicationException,
@@ -49,6 +51,9 @@ if TYPE_CHECKING:
 __all__ = ["Communication", "is_torchscript_instance"]
 
 T = TypeVar("T", bound="Communication")
+
+_BACKGROUND: list[subprocess.Popen[bytes]] = []
+"""Scripts started by `Communication._start_script` without a dispatcher, until reaped."""
 
 
 def is_torchscript_instance(obj: Any) -> bool:
@@ -81,6 +86,7 @@ class Communication:
         trusted_classes: Iterable[TrustedClass] = (),
         trust_remote_code: bool | None = None,
         map_location: Any = None,
+        max_retries: int | None = None,
         settings: Settings | None = None,
     ) -> None:
         """Create a communication module for one round of one training.
@@ -98,6 +104,8 @@ class Communication:
             trusted_classes: classes allowed when unpacking pickled models, besides torch.nn's.
             trust_remote_code: unpickle downloaded models without restriction (unsafe).
             map_location: where `download_model` puts tensors (e.g. ``"cuda"``).
+            max_retries: retries of transient failures per call (default 2; 0 disables). Uploads
+                are repeated only when the server's state shows the first one was not applied.
             settings: settings to use instead of the environment's.
         """
         self.client_id = client_id
@@ -118,6 +126,8 @@ class Communication:
         self.trusted_classes = tuple(trusted_classes)
         self.trust_remote_code = trust_remote_code
         self.map_location = map_location
+        self.retry_policy = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
+        """When and how often calls are retried (see `fl_client._retry`)."""
         self._api: Client | None = None
 
     def __repr__(self) -> str:
@@ -201,7 +211,9 @@ class Communication:
         settings = Settings.from_env()
         argv = cls.script_command(action, training_id, round, model_id, settings=settings)
         cls._logger.debug("start script: %s", argv)
-        subprocess.Popen(argv, cwd=settings.resolved_working_directory())
+        # keep a handle so finished scripts are reaped (no zombies) and none is garbage-collected running
+        _BACKGROUND[:] = [process for process in _BACKGROUND if process.poll() is None]
+        _BACKGROUND.append(subprocess.Popen(argv, cwd=settings.resolved_working_directory()))
 
     @classmethod
     def start_training(cls, training_id: UUID, round: int, model_id: UUID) -> None:
@@ -352,6 +364,11 @@ class Communication:
                 method="POST",
                 path=f"/api/models/{self.model_id}/metrics/",
                 expected={201},
+                policy=self.retry_policy,
+                verify=lambda _: metrics_outcome(
+                    self.api, model_id=self.model_id, client_id=self.client_id, names=names, round_=self.round
+                ),
+                on_applied=lambda: None,  # type: ignore[arg-type,return-value]
             )
             return True
         except FLClientError as exc:

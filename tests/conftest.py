@@ -105,3 +105,13 @@ def api(httpserver: HTTPServer, contract: Contract) -> Iterator[ContractServer]:
     yield server
     assert not server.violations, "\n".join(server.violations)
     httpserver.check_assertions()
+
+
+@pytest.fixture
+def unused_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

@@ -1,0 +1,115 @@
+"""`create_client`: an authenticated generated client for any operation, checked against the contract."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from conftest import BASIC, CLIENT_ID, MODEL_ID, SECRET, TOKEN, TRAINING_ID, ContractServer
+from fl_demonstrator_api.api.models import list_models
+from fl_demonstrator_api.api.trainings import (
+    create_training,
+    get_training,
+    register_training_clients,
+    remove_training_clients,
+    start_training,
+)
+from fl_demonstrator_api.api.users import create_user
+from fl_demonstrator_api.models import (
+    AggregationMethod,
+    ClientList,
+    GlobalModel,
+    LocalModel,
+    TrainingCreate,
+    TrainingState,
+    UserCreate,
+)
+from test_communication import TRAINING
+
+from fl_client import DEFAULT_TIMEOUT, ConfigurationError, create_client
+from fl_client._client import call
+from fl_client.exceptions import BadRequestError
+
+
+def test_default_timeout_and_base_url_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("FL_DEMONSTRATOR_BASE_URL", "http://fl.example:8000/")
+    client = create_client(token=TOKEN)
+    http = client.get_httpx_client()
+    assert str(http.base_url) == "http://fl.example:8000"
+    assert http.timeout == DEFAULT_TIMEOUT
+    assert DEFAULT_TIMEOUT.connect == 5.0 and DEFAULT_TIMEOUT.read == 300.0
+    assert TOKEN not in repr(client)
+
+
+def test_credentials_are_required() -> None:
+    with pytest.raises(ConfigurationError):
+        create_client(base_url="http://x")
+
+
+def test_get_training_with_token(api: ContractServer) -> None:
+    api.expect("GET", f"/api/trainings/{TRAINING_ID}/", status=200, json_body=TRAINING)
+    client = create_client(base_url=api.url, token=TOKEN)
+    response = get_training.sync_detailed(TRAINING_ID, client=client)
+    assert response.status_code == 200
+    assert response.parsed.state == TrainingState.O  # type: ignore[union-attr]
+    assert response.parsed.local_models_arrived == 0  # type: ignore[union-attr]
+    assert api.requests[0].headers["Authorization"] == f"Token {TOKEN}"
+
+
+def test_actor_workflow_operations(api: ContractServer) -> None:
+    api.expect("POST", "/api/users/", status=201, json_body={
+        "username": "bob", "first_name": "", "last_name": "", "email": "", "id": CLIENT_ID,
+        "actor": False, "client": True, "message_endpoint": "http://127.0.0.1:8101/", "token": TOKEN})  # fmt: skip
+    api.expect("POST", "/api/trainings/", status=201,
+               json_body={"detail": "Training created successfully!", "training_id": TRAINING_ID})  # fmt: skip
+    api.expect("PUT", f"/api/trainings/{TRAINING_ID}/clients/", status=202,
+               json_body={"detail": "Users registered as participants!"})  # fmt: skip
+    api.expect("DELETE", f"/api/trainings/{TRAINING_ID}/clients/", status=200,
+               json_body={"detail": "Users removed from training participants!"})  # fmt: skip
+    api.expect(
+        "POST", f"/api/trainings/{TRAINING_ID}/start/", status=202, json_body={"detail": "Training started!"}
+    )
+    client = create_client(base_url=api.url, username="alice", password=SECRET)
+
+    user = create_user.sync_detailed(client=client, body=UserCreate(
+        username="bob", password="pw", client=True, message_endpoint="http://127.0.0.1:8101/"))  # fmt: skip
+    assert user.status_code == 201 and user.parsed.token == TOKEN  # type: ignore[union-attr]
+    created = create_training.sync_detailed(client=client, body=TrainingCreate(
+        model_id=MODEL_ID, target_num_updates=2, metric_names=["acc"],  # type: ignore[arg-type]
+        aggregation_method=AggregationMethod.FEDAVG, clients=[CLIENT_ID]))  # type: ignore[list-item]  # fmt: skip
+    assert created.status_code == 201
+    assert register_training_clients.sync_detailed(TRAINING_ID, client=client, body=ClientList(
+        clients=[CLIENT_ID])).status_code == 202  # type: ignore[list-item]  # fmt: skip
+    assert remove_training_clients.sync_detailed(TRAINING_ID, client=client, body=ClientList(
+        clients=[CLIENT_ID])).status_code == 200  # type: ignore[list-item]  # fmt: skip
+    assert start_training.sync_detailed(TRAINING_ID, client=client).status_code == 202
+    assert api.requests[1].headers["Authorization"] == BASIC
+    assert api.requests[1].get_json()["aggregation_method"] == "FedAvg"
+    assert api.requests[3].get_json() == {"clients": [CLIENT_ID]}
+
+
+def test_polymorphic_model_lists(api: ContractServer) -> None:
+    api.expect("GET", "/api/models/", status=200, json_body=[
+        {"id": MODEL_ID, "round": 0, "name": "ts", "description": "d", "input_shape": [None, 3],
+         "preprocessing": None, "owner": CLIENT_ID, "has_preprocessing": False},
+        {"id": TRAINING_ID, "round": 0, "sample_size": 10, "owner": CLIENT_ID, "base_model": MODEL_ID},
+    ])  # fmt: skip
+    response = list_models.sync_detailed(client=create_client(base_url=api.url, token=TOKEN))
+    kinds = [type(item) for item in response.parsed]  # type: ignore[union-attr]
+    assert kinds == [GlobalModel, LocalModel]
+
+
+def test_call_maps_an_unexpected_status(api: ContractServer) -> None:
+    api.expect("POST", f"/api/trainings/{TRAINING_ID}/start/", status=400,
+               json_body={"detail": f"Training {TRAINING_ID} is not in state INITIAL!"})  # fmt: skip
+    client = create_client(base_url=api.url, token=TOKEN)
+    with pytest.raises(BadRequestError, match="not in state INITIAL"):
+        call(lambda: start_training.sync_detailed(TRAINING_ID, client=client), operation="start training",
+             method="POST", path=f"/api/trainings/{TRAINING_ID}/start/", expected={202})  # fmt: skip
+
+
+def test_transport_argument_reaches_httpx() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json=TRAINING)
+
+    client = create_client(base_url="http://fl", token=TOKEN, transport=httpx.MockTransport(handler))
+    assert get_training.sync_detailed(TRAINING_ID, client=client).status_code == 200
