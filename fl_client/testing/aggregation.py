@@ -62,6 +62,8 @@ def load_module(
         )
     except ModelSerializationError as exc:
         raise ModelFileError(INVALID_MODEL_FILE) from exc
+    except Exception as exc:  # torch raises many kinds on junk bytes; the server catches them all
+        raise ModelFileError(INVALID_MODEL_FILE) from exc
     if not isinstance(loaded, torch.nn.Module):
         raise ModelFileError(NOT_A_MODULE)
     return loaded
