@@ -130,7 +130,7 @@ class Notifier:
     ) -> NotificationRecord:
         kind = payload["notification_type"]
         if not url:
-            _logger.warning("user %s has no message_endpoint: %s not delivered", user_id, kind)
+            _logger.info("user %s has no message_endpoint: %s not delivered", user_id, kind)
             return NotificationRecord(user_id, url, payload, None, "no message_endpoint", 0)
         error = ""
         attempt = 0
