@@ -117,7 +117,9 @@ def stand_in_receiver(server: FLEmulator, user: EmulatedUser, shard: int, port: 
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             note = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            action = {"UPDATE_ROUND_START": "train", "MODEL_TEST_ROUND": "test"}.get(note["notification_type"])
+            action = {"UPDATE_ROUND_START": "train", "MODEL_TEST_ROUND": "test"}.get(
+                note["notification_type"]
+            )
             self.send_response(202 if action else 200)
             self.send_header("Content-Length", "0")
             self.end_headers()
@@ -167,7 +169,9 @@ def main() -> int:
 
     use_real = importlib.util.find_spec("fl_client.receiver") is not None
     receiver = real_receiver if use_real else stand_in_receiver
-    print(f"receivers: {'fl-client serve' if use_real else 'STAND-IN (fl-client serve is not on this branch yet)'}")
+    print(
+        f"receivers: {'fl-client serve' if use_real else 'STAND-IN (fl-client serve is not on this branch yet)'}"
+    )
     with FLEmulator() as server, ExitStack() as stack:
         print(f"emulated FL Demonstrator at {server.url}")
         actor = server.create_user("actor", actor=True)

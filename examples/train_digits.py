@@ -50,7 +50,10 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
 
 def load_shard() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
     """This participant's (train inputs, train labels, test inputs, test labels)."""
-    shard, shards = int(os.environ.get("FL_EXAMPLE_SHARD", "0")), int(os.environ.get("FL_EXAMPLE_SHARDS", "1"))
+    shard, shards = (
+        int(os.environ.get("FL_EXAMPLE_SHARD", "0")),
+        int(os.environ.get("FL_EXAMPLE_SHARDS", "1")),
+    )
     pixels, targets = load_digits()
     inputs = torch.tensor(pixels, dtype=torch.float32) / 16.0  # pixel values are 0..16
     labels = torch.tensor(targets, dtype=torch.long)

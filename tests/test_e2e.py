@@ -68,7 +68,10 @@ class UploadRecorder:
 def expected_fedavg(uploads: list[tuple[int, bytes]]) -> dict[str, torch.Tensor]:
     states = [unpack_model(data).state_dict() for _, data in uploads]
     total = sum(size for size, _ in uploads)
-    return {key: sum(s[key] * size for s, (size, _) in zip(states, uploads, strict=True)) / total for key in states[0]}
+    return {
+        key: sum(s[key] * size for s, (size, _) in zip(states, uploads, strict=True)) / total
+        for key in states[0]
+    }
 
 
 @pytest.fixture
@@ -101,10 +104,14 @@ def test_two_participants_two_rounds(demo: ModuleType, server: FLEmulator) -> No
             for key, value in expected_fedavg(uploads).items():
                 assert torch.allclose(aggregated[key], value, atol=1e-6), (round_number, key)
             before = torch.jit.load(io.BytesIO(previous)).state_dict()
-            assert any(not torch.equal(before[k], aggregated[k]) for k in aggregated), "the model did not change"
+            assert any(not torch.equal(before[k], aggregated[k]) for k in aggregated), (
+                "the model did not change"
+            )
             previous = current
         server.wait_for_state(training_id, "C", timeout=WAIT)
-        server.wait_for_notifications(ROUNDS * 2 + 2, where=lambda r: r.user_id == participants[1].id, timeout=WAIT)
+        server.wait_for_notifications(
+            ROUNDS * 2 + 2, where=lambda r: r.user_id == participants[1].id, timeout=WAIT
+        )
         server.wait_for_notifications(1, where=lambda r: r.user_id == actor.id, timeout=WAIT)
 
     expected = [("TRAINING_START", None, 200)]
@@ -112,7 +119,9 @@ def test_two_participants_two_rounds(demo: ModuleType, server: FLEmulator) -> No
         expected += [("UPDATE_ROUND_START", round_number, 202), ("MODEL_TEST_ROUND", round_number + 1, 202)]
     expected += [("TRAINING_FINISHED", None, 200)]
     for user in participants:
-        seen = [(r.notification_type, r.round, r.status) for r in server.notifications if r.user_id == user.id]
+        seen = [
+            (r.notification_type, r.round, r.status) for r in server.notifications if r.user_id == user.id
+        ]
         assert seen == expected, user.username
     # each participant reported test metrics exactly once per test round (step = round)
     with server.store.lock:
