@@ -1,7 +1,8 @@
 """fl_client: a typed client for the FL Demonstrator federated-learning platform.
 
 Training scripts use `Communication` (the reference client's interface); applications use
-`create_client` for any API operation through the generated ``fl_demonstrator_api`` package.
+`create_client` for any API operation through the generated ``fl_demonstrator_api`` package;
+participants run ``fl-client serve`` (`NotificationReceiver` + `ScriptDispatcher`).
 Importing this package does not import torch: only packing and unpacking models does.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 from ._auth import basic_authorization, token_authorization
 from ._client import DEFAULT_TIMEOUT, create_client
 from .communication import Communication, is_torchscript_instance
+from .dispatch import ScriptDispatcher
 from .exceptions import (
     APIConnectionError,
     APIError,
@@ -19,6 +21,7 @@ from .exceptions import (
     BadRequestError,
     CommunicationException,
     ConfigurationError,
+    DispatcherStoppedError,
     FLClientError,
     InternalServerError,
     MetricsUploadException,
@@ -26,11 +29,15 @@ from .exceptions import (
     ModelSerializationError,
     ModelUploadException,
     NotFoundError,
+    NotificationError,
     PermissionDeniedError,
     RateLimitError,
     UnexpectedStatusError,
     UnsafeModelError,
 )
+from .notifications import parse_notification
+from .receiver import NotificationReceiver
+from .script import TrainingScript, TrainResult
 from .settings import Settings
 
 __version__ = "0.1.0"
@@ -46,6 +53,7 @@ __all__ = [
     "Communication",
     "CommunicationException",
     "ConfigurationError",
+    "DispatcherStoppedError",
     "FLClientError",
     "InternalServerError",
     "MetricsUploadException",
@@ -53,14 +61,20 @@ __all__ = [
     "ModelSerializationError",
     "ModelUploadException",
     "NotFoundError",
+    "NotificationError",
+    "NotificationReceiver",
     "PermissionDeniedError",
     "RateLimitError",
+    "ScriptDispatcher",
     "Settings",
+    "TrainResult",
+    "TrainingScript",
     "UnexpectedStatusError",
     "UnsafeModelError",
     "__version__",
     "basic_authorization",
     "create_client",
     "is_torchscript_instance",
+    "parse_notification",
     "token_authorization",
 ]

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 __all__ = [
     "DEFAULT_BASE_URL",
+    "DEFAULT_BODY_TIMEOUT",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_INITIAL_RETRY_DELAY",
+    "DEFAULT_KILL_TIMEOUT",
+    "DEFAULT_LOG_DIR",
+    "DEFAULT_LOG_TAIL_LINES",
     "DEFAULT_MAX_BODY_BYTES",
+    "DEFAULT_MAX_CONCURRENT_RUNS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_MAX_RETRY_AFTER",
     "DEFAULT_MAX_RETRY_DELAY",
@@ -14,6 +19,8 @@ __all__ = [
     "DEFAULT_READ_TIMEOUT",
     "DEFAULT_SERVER_HOST",
     "DEFAULT_SERVER_PORT",
+    "DEFAULT_SHARED_SECRET_HEADER",
+    "DEFAULT_SHUTDOWN_GRACE",
     "DEFAULT_WRITE_TIMEOUT",
     "TRANSFER_CHUNK_BYTES",
 ]
@@ -38,6 +45,24 @@ DEFAULT_MAX_RETRY_AFTER = 30.0
 DEFAULT_SERVER_HOST = "0.0.0.0"
 DEFAULT_SERVER_PORT = 8101
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
+# A whole request body must arrive within this many seconds (and an idle keep-alive connection is
+# closed after it): a half-sent or trickled body costs one thread for this long, never forever.
+DEFAULT_BODY_TIMEOUT = 10.0
+# Header a proxy in front of the receiver may add with a shared secret (only checked when set).
+DEFAULT_SHARED_SECRET_HEADER = "X-FL-Client-Secret"  # noqa: S105 (a header name, not a secret)
+
+# Script runs started by the receiver. Training scripts are heavy, so only a few run at once; the
+# rest queue. Rounds of one training never overlap (the server waits for uploads), so the limit
+# matters for a participant in several trainings.
+DEFAULT_MAX_CONCURRENT_RUNS = 4
+# On shutdown running scripts get this long to finish, then SIGTERM, then SIGKILL after the kill
+# timeout. 30 s is long enough for an upload in progress to complete on a reasonable link.
+DEFAULT_SHUTDOWN_GRACE = 30.0
+DEFAULT_KILL_TIMEOUT = 5.0
+# One log file per run goes here (relative to the working directory of `fl-client serve`).
+DEFAULT_LOG_DIR = "fl-client-runs"
+# Lines of a failed run's log repeated in the receiver's log.
+DEFAULT_LOG_TAIL_LINES = 20
 
 # Model files move in chunks of this size.
 TRANSFER_CHUNK_BYTES = 1024 * 1024

@@ -3,7 +3,8 @@
 One loop over attempts (`run_with_retries`) and three small decisions:
 
 * `should_retry` — is this failure transient, and may this request be sent again?
-  Transient: no answer (connection error, timeout) and the statuses in `RETRYABLE_STATUSES`.
+  Transient: no answer (connection error, timeout) and the statuses in `RETRYABLE_STATUSES`
+  (408, 429, 500, 502, 503, 504).
   Idempotent requests (GET, PUT, DELETE) are retried on any transient failure. Non-idempotent
   ones (POST: uploads, metrics, create, start) only when the request provably never reached the
   server (the connection was never established), or when a ``verify`` callback that checks the
@@ -50,8 +51,9 @@ __all__ = [
 
 _logger = logging.getLogger("fl.client.retry")
 
-RETRYABLE_STATUSES = frozenset({408, 429, 502, 503, 504})
-"""Statuses that say "try again later" (timeouts and overload, mostly from proxies)."""
+RETRYABLE_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+"""Statuses worth another try: timeouts and overload (mostly from proxies), and 500, which this
+server answers to any unhandled exception, including passing ones (database restarts)."""
 
 T = TypeVar("T")
 

@@ -1,16 +1,82 @@
-"""The ``fl-client`` command."""
+"""The ``fl-client`` command (also ``python -m fl_client``).
+
+One subparser per command, each with a ``run(args) -> exit code`` handler set as its default, so a
+command is added by writing one ``_add_<name>`` function and listing it in `build_parser`.
+
+Options fall back to the reference client's environment variables (`fl_client.Settings`), which
+fall back to the constants in `fl_client._config`. Credentials come from options or, better
+(options show in the process list), from ``FL_CLIENT_USERNAME`` / ``FL_CLIENT_PASSWORD`` /
+``FL_CLIENT_TOKEN``; they are never printed.
+"""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Sequence
+import importlib
+import logging
+import os
+import shutil
+import signal
+import sys
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
+from types import FrameType
+from uuid import UUID
 
-__all__ = ["main"]
+from ._auth import redact, resolve_authorization
+from ._config import (
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_KILL_TIMEOUT,
+    DEFAULT_LOG_DIR,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONCURRENT_RUNS,
+    DEFAULT_SERVER_HOST,
+    DEFAULT_SERVER_PORT,
+    DEFAULT_SHARED_SECRET_HEADER,
+    DEFAULT_SHUTDOWN_GRACE,
+)
+from .communication import Communication
+from .exceptions import ConfigurationError
+from .settings import Settings
+
+__all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "build_parser", "load_communication", "main"]
+
+EXIT_OK = 0
+EXIT_ERROR = 1  # a configuration or runtime error, explained on stderr
+EXIT_USAGE = 2  # bad command line (argparse's own code)
+
+logger = logging.getLogger("fl_client.cli")
+
+_SERVE_EPILOG = """\
+environment variables the script receives (besides this process's own):
+  FL_CLIENT_ACTION            train, test or swag
+  FL_CLIENT_TRAINING_ID       the training
+  FL_CLIENT_ROUND             the round
+  FL_CLIENT_MODEL_ID          the model to start from (a local model in daisy-chain rounds)
+  FL_CLIENT_GLOBAL_MODEL_ID   the training's global model, when known
+  FL_DEMONSTRATOR_BASE_URL    the server
+  FL_CLIENT_AUTHORIZATION     the Authorization value from the credentials given here
+  FL_CLIENT_CLIENT_ID         --client-id, when given
+A script builds its Communication from them with Communication.from_env().
+
+SIGINT/SIGTERM: stop accepting, give running scripts --grace-period seconds, then terminate
+them. A second signal terminates them at once.
+"""
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="fl-client", description="FL Demonstrator client.")
-    parser.add_subparsers(dest="command")
+    parser = argparse.ArgumentParser(
+        prog="fl-client", description="Client of the FL Demonstrator federated-learning platform."
+    )
+    parser.add_argument(
+        "--log-level",
+        default=os.environ.get("FL_CLIENT_LOG_LEVEL", "INFO"),
+        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
+        help="how much to log (env FL_CLIENT_LOG_LEVEL; default INFO)",
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    _add_serve(commands)
     return parser
 
 
@@ -19,5 +85,286 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
-        return 2
-    return 0
+        return EXIT_USAGE
+    logging.basicConfig(
+        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except ConfigurationError as exc:
+        print(f"fl-client {args.command}: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+# ---------------------------------------------------------------------------------------------
+# serve
+
+
+def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve = commands.add_parser(
+        "serve",
+        help="receive the server's notifications and run the training script for each round",
+        description=(
+            "Listen for the FL Demonstrator's notifications (the user's message_endpoint) and run "
+            "'<executor> <script> train|test|swag --training-id T --round R --model-id M' for each "
+            "round, supervised: one log file per run, a concurrency limit, one run per round."
+        ),
+        epilog=_SERVE_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add = serve.add_argument
+    add("--host", help=f"address to listen on (env FL_CLIENT_SERVER_HOST; default {DEFAULT_SERVER_HOST})")
+    add(
+        "--port",
+        type=int,
+        help=f"port, 0 for any free one (env FL_CLIENT_SERVER_PORT; default {DEFAULT_SERVER_PORT})",
+    )
+    add("--script", help="the training script (env FL_DEMONSTRATOR_TRAINING_SCRIPT_PATH); required")
+    add(
+        "--executor",
+        help="program that runs the script (env FL_DEMONSTRATOR_TRAINING_SCRIPT_EXECUTOR; default: this Python)",
+    )
+    add(
+        "--workdir",
+        help="the script's working directory (env FL_DEMONSTRATOR_TRAINING_WORKING_DIRETORY; default: current)",
+    )
+    add(
+        "--base-url",
+        help="the server, handed to scripts (env FL_DEMONSTRATOR_BASE_URL; default http://localhost:8000)",
+    )
+    add(
+        "--communication",
+        metavar="DOTTED.PATH",
+        help="your Communication subclass, e.g. mypkg.MyCommunication (env FL_CLIENT_COMMUNICATION_MODULE)",
+    )
+    add(
+        "--client-id",
+        type=UUID,
+        help="your user's UUID, handed to scripts as FL_CLIENT_CLIENT_ID (env FL_CLIENT_CLIENT_ID)",
+    )
+    add("--username", help="user name for scripts' Basic auth (env FL_CLIENT_USERNAME)")
+    add(
+        "--password",
+        help="password (env FL_CLIENT_PASSWORD; prefer the variable: options show in the process list)",
+    )
+    add("--token", help="API token instead of user name and password (env FL_CLIENT_TOKEN)")
+    add(
+        "--max-concurrent",
+        type=int,
+        default=DEFAULT_MAX_CONCURRENT_RUNS,
+        help="script runs at once; more queue (default %(default)s)",
+    )
+    add(
+        "--max-body-bytes",
+        type=int,
+        default=DEFAULT_MAX_BODY_BYTES,
+        help="larger notification bodies are answered 413 (default %(default)s)",
+    )
+    add(
+        "--body-timeout",
+        type=float,
+        default=DEFAULT_BODY_TIMEOUT,
+        help="seconds a request body may take to arrive; 408 after (default %(default)s)",
+    )
+    add("--log-dir", default=DEFAULT_LOG_DIR, help="one log file per run goes here (default ./%(default)s)")
+    add(
+        "--grace-period",
+        type=float,
+        default=DEFAULT_SHUTDOWN_GRACE,
+        help="seconds running scripts get on shutdown before SIGTERM (default %(default)s)",
+    )
+    add(
+        "--kill-timeout",
+        type=float,
+        default=DEFAULT_KILL_TIMEOUT,
+        help="seconds between SIGTERM and SIGKILL for scripts still running (default %(default)s)",
+    )
+    add(
+        "--allow-from",
+        action="append",
+        metavar="ADDRESS/NETWORK",
+        help="accept notifications only from these sources; repeatable (env FL_CLIENT_ALLOWED_SOURCES, comma-separated; default: any)",
+    )
+    add(
+        "--shared-secret-header",
+        default=DEFAULT_SHARED_SECRET_HEADER,
+        help="header carrying the shared secret (default %(default)s)",
+    )
+    serve.set_defaults(handler=run_serve)
+    # the shared secret is read from FL_CLIENT_SHARED_SECRET only: an option would show in `ps`
+
+
+def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
+    """``fl-client serve``: build the receiver from options and environment, serve until a signal."""
+    from .dispatch import ScriptDispatcher
+    from .receiver import NotificationReceiver
+
+    env = os.environ if environ is None else environ
+    settings = _serve_settings(args, env)
+    communication = (
+        load_communication(settings.communication_module) if settings.communication_module else Communication
+    )
+    authorization = _authorization(args, env)
+    client_id = args.client_id or _env_uuid(env, "FL_CLIENT_CLIENT_ID")
+    if client_id is None and authorization is not None:
+        client_id = _lookup_client_id(settings, authorization)
+    allowed = args.allow_from or [s for s in env.get("FL_CLIENT_ALLOWED_SOURCES", "").split(",") if s.strip()]
+    dispatcher = ScriptDispatcher(
+        settings=settings,
+        communication=communication,
+        authorization=authorization,
+        client_id=client_id,
+        log_dir=args.log_dir,
+        max_concurrent=args.max_concurrent,
+        grace_period=args.grace_period,
+        kill_timeout=args.kill_timeout,
+    )
+    receiver = NotificationReceiver(
+        communication=communication,
+        dispatcher=dispatcher,
+        host=settings.server_host,
+        port=settings.server_port,
+        max_body_bytes=args.max_body_bytes,
+        body_timeout=args.body_timeout,
+        allowed_sources=allowed,
+        shared_secret=env.get("FL_CLIENT_SHARED_SECRET") or None,
+        shared_secret_header=args.shared_secret_header,
+    )
+    logger.info(
+        "script: %s %s (workdir %s); runs log to %s; at most %d at once; credentials for scripts: %s",
+        settings.script_executor,
+        settings.script_path,
+        settings.resolved_working_directory(),
+        dispatcher.log_dir,
+        args.max_concurrent,
+        redact(authorization) if authorization else "none (scripts get no FL_CLIENT_AUTHORIZATION)",
+    )
+    stop = threading.Event()
+    signals = 0
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        nonlocal signals
+        signals += 1
+        if signals == 1:
+            logger.info("%s received: stopping", signal.Signals(signum).name)
+            stop.set()
+        else:
+            logger.warning("%s received again: terminating running scripts now", signal.Signals(signum).name)
+            threading.Thread(target=dispatcher.kill_all, daemon=True).start()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        receiver.start()
+        print(f"fl-client serve: receiving notifications on {receiver.url}", file=sys.stderr, flush=True)
+        while not stop.wait(1.0):  # a timeout keeps the main thread responsive to signals
+            pass
+    finally:
+        receiver.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    logger.info("stopped")
+    return EXIT_OK
+
+
+def _serve_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
+    settings = Settings.from_env(env)
+    settings = replace(
+        settings,
+        server_host=args.host or settings.server_host,
+        server_port=settings.server_port if args.port is None else args.port,
+        script_path=args.script or settings.script_path,
+        script_executor=args.executor or settings.script_executor or sys.executable,
+        working_directory=args.workdir or settings.working_directory,
+        base_url=(args.base_url or settings.base_url).rstrip("/"),
+        communication_module=args.communication or settings.communication_module,
+    )
+    workdir = settings.resolved_working_directory()
+    if not workdir.is_dir():
+        raise ConfigurationError(f"working directory {str(workdir)!r} does not exist")
+    if not settings.script_path:
+        raise ConfigurationError(
+            "no training script: give --script or set FL_DEMONSTRATOR_TRAINING_SCRIPT_PATH"
+        )
+    if not (workdir / settings.script_path).is_file():
+        raise ConfigurationError(f"training script {settings.script_path!r} not found (in {str(workdir)!r})")
+    executor = settings.script_executor or sys.executable
+    if shutil.which(executor, path=os.environ.get("PATH")) is None and not (workdir / executor).is_file():
+        raise ConfigurationError(f"executor {executor!r} not found")
+    if not 0 <= settings.server_port <= 65535:
+        raise ConfigurationError(f"--port must be 0..65535, not {settings.server_port}")
+    return settings
+
+
+def _authorization(args: argparse.Namespace, env: Mapping[str, str]) -> str | None:
+    username = args.username or env.get("FL_CLIENT_USERNAME") or None
+    password = args.password or env.get("FL_CLIENT_PASSWORD") or None
+    token = args.token or env.get("FL_CLIENT_TOKEN") or None
+    if username is None and password is None and token is None:
+        return None
+    if token is not None and (username is not None or password is not None):
+        raise ConfigurationError("give a token or a user name and password, not both")
+    if token is None and (username is None or password is None):
+        raise ConfigurationError("a user name needs a password and a password a user name")
+    return resolve_authorization(username=username, password=password, token=token)
+
+
+def _lookup_client_id(settings: Settings, authorization: str) -> UUID | None:
+    """Ask the server who the credentials belong to (``GET /api/users/myself/``), once at start."""
+    from fl_demonstrator_api.api.users import get_myself
+
+    from ._client import call, create_client
+    from .exceptions import APIError
+
+    client = create_client(base_url=settings.base_url, authorization=authorization)
+    try:
+        response = call(
+            lambda: get_myself.sync_detailed(client=client),
+            operation="client id lookup",
+            method="GET",
+            path="/api/users/myself/",
+            expected={200},
+        )
+        user_id = UUID(str(getattr(response.parsed, "id", "")))
+    except (APIError, ValueError) as error:
+        logger.warning("could not look up this client's user id, scripts get no FL_CLIENT_CLIENT_ID: %s", error)
+        return None
+    finally:
+        client.get_httpx_client().close()
+    logger.info("client id %s (from %s/api/users/myself/)", user_id, settings.base_url)
+    return user_id
+
+
+def _env_uuid(env: Mapping[str, str], name: str) -> UUID | None:
+    value = env.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return UUID(value)
+    except ValueError:
+        raise ConfigurationError(f"{name} is not a UUID") from None
+
+
+def load_communication(path: str) -> type[Communication]:
+    """Import a `Communication` subclass from ``pkg.module.Class`` (or ``pkg.module:Class``).
+
+    The current directory is importable, as with ``python -m``. Raises `ConfigurationError`
+    saying what is wrong: a module that does not import, a missing name, not a subclass.
+    """
+    module_name, _, name = path.replace(":", ".").rpartition(".")
+    if not module_name or not name:
+        raise ConfigurationError(
+            f"--communication needs a dotted path like mypkg.MyCommunication, not {path!r}"
+        )
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:
+        raise ConfigurationError(f"cannot import {module_name!r} for --communication: {exc}") from exc
+    cls = getattr(module, name, None)
+    if not (isinstance(cls, type) and issubclass(cls, Communication)):
+        raise ConfigurationError(
+            f"{path!r} is not a Communication subclass; write `class {name}(fl_client.Communication): ...`"
+        )
+    return cls

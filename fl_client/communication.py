@@ -16,6 +16,7 @@ Where the reference client is wrong, this one does the right thing:
 from __future__ import annotations
 
 import logging
+import os
 import subprocess
 import sys
 from collections.abc import Iterable, Mapping
@@ -164,6 +165,53 @@ class Communication:
         """Create an instance from a ready ``Authorization`` header value (Basic, ``Token <key>``, ...)."""
         return cls(client_id, training_id, round, model_id, http_authorization, **kwargs)
 
+    @classmethod
+    def from_env(cls: type[T], environ: Mapping[str, str] | None = None, **kwargs: Any) -> T:
+        """Create an instance from the variables ``fl-client serve`` sets for each script run.
+
+        Reads ``FL_CLIENT_CLIENT_ID``, ``FL_CLIENT_TRAINING_ID``, ``FL_CLIENT_ROUND``,
+        ``FL_CLIENT_MODEL_ID`` and ``FL_CLIENT_AUTHORIZATION`` (required), and
+        ``FL_CLIENT_GLOBAL_MODEL_ID`` and ``FL_DEMONSTRATOR_BASE_URL`` (when set), so a script needs
+        no credentials of its own. ``kwargs`` go to the constructor and win over the environment
+        (e.g. ``client_id=...`` where the receiver was not given one, or the script's own
+        ``training_id`` / ``round`` / ``model_id`` arguments).
+
+        Raises:
+            ConfigurationError: a required variable is missing or does not parse; names it.
+        """
+        from . import dispatch
+        from .exceptions import ConfigurationError
+
+        env = os.environ if environ is None else environ
+
+        def text(name: str) -> str:
+            value = env.get(name, "").strip()
+            if not value:
+                raise ConfigurationError(f"{name} is not set (scripts started by `fl-client serve` get it)")
+            return value
+
+        def uuid(name: str) -> UUID:
+            try:
+                return UUID(text(name))
+            except ValueError:
+                raise ConfigurationError(f"{name} is not a UUID") from None
+
+        client_id = kwargs.pop("client_id", None) or uuid(dispatch.ENV_CLIENT_ID)
+        authorization = kwargs.pop("http_authorization", None) or text(dispatch.ENV_AUTHORIZATION)
+        round_ = kwargs.pop("round", None)
+        if round_ is None:
+            try:
+                round_ = int(text(dispatch.ENV_ROUND))
+            except ValueError:
+                raise ConfigurationError(f"{dispatch.ENV_ROUND} is not an integer") from None
+        if env.get(dispatch.ENV_GLOBAL_MODEL_ID):
+            kwargs.setdefault("global_model_id", uuid(dispatch.ENV_GLOBAL_MODEL_ID))
+        if env.get(dispatch.ENV_BASE_URL):
+            kwargs.setdefault("base_url", env[dispatch.ENV_BASE_URL].rstrip("/"))
+        training_id = kwargs.pop("training_id", None) or uuid(dispatch.ENV_TRAINING_ID)
+        model_id = kwargs.pop("model_id", None) or uuid(dispatch.ENV_MODEL_ID)
+        return cls(client_id, training_id, round_, model_id, authorization, **kwargs)
+
     # -----------------------------------------------------------------------------------------
     # Notification handlers (called by the receiver)
 
@@ -207,7 +255,18 @@ class Communication:
         round: int,
         model_id: UUID,
     ) -> None:
-        """Start the training script for ``action`` in the configured working directory (no shell)."""
+        """Start the training script for ``action`` in the configured working directory (no shell).
+
+        Under ``fl-client serve`` the run goes to the receiver's `ScriptDispatcher` (one log file,
+        de-duplication, a concurrency limit, supervised shutdown); called elsewhere it is the
+        reference client's plain, unsupervised ``Popen``.
+        """
+        from .dispatch import active_dispatch_scope
+
+        scope = active_dispatch_scope()
+        if scope is not None:
+            scope.submit(cls, action, training_id, round, model_id)
+            return
         settings = Settings.from_env()
         argv = cls.script_command(action, training_id, round, model_id, settings=settings)
         cls._logger.debug("start script: %s", argv)
@@ -244,6 +303,11 @@ class Communication:
         """The training finished; clean up."""
         cls._logger.info("training end")
         print("Training is finished.")
+
+    @classmethod
+    def client_removed(cls, training_id: UUID, model_id: UUID) -> None:
+        """This client was removed from the training (defined by the server, never sent today)."""
+        cls._logger.info("client removed from training %s", training_id)
 
     @classmethod
     def unknown_message(cls, message_type: str, training_id: UUID, data: Any) -> int:
@@ -305,6 +369,7 @@ class Communication:
                 method="GET",
                 path=f"/api/models/{self.model_id}/",
                 expected={200},
+                policy=self.retry_policy,
             )
             return self.unpack_model(response.content)
         except FLClientError as exc:
@@ -384,6 +449,7 @@ class Communication:
                     method="GET",
                     path=f"/api/trainings/{self.training_id}/",
                     expected={200},
+                    policy=self.retry_policy,
                 )
             except APIError as exc:
                 raise operation_error(CommunicationException, exc) from exc

@@ -20,7 +20,9 @@
     │   └── MetricsUploadException
     ├── ModelSerializationError        a model could not be packed or unpacked
     │   └── UnsafeModelError           unpacking needs a class outside the allow-list
-    └── ConfigurationError             a setting or argument is missing or invalid
+    ├── ConfigurationError             a setting or argument is missing or invalid
+    ├── DispatcherStoppedError         a script run was submitted after shutdown began
+    └── NotificationError              a notification body the receiver cannot accept (answered 400)
 
 How the two families combine: a failed `Communication` call raises ONE exception that is an
 instance of both its operation class and its cause class, e.g. a download answered with
@@ -51,6 +53,7 @@ __all__ = [
     "BadRequestError",
     "CommunicationException",
     "ConfigurationError",
+    "DispatcherStoppedError",
     "FLClientError",
     "InternalServerError",
     "MetricsUploadException",
@@ -58,6 +61,7 @@ __all__ = [
     "ModelSerializationError",
     "ModelUploadException",
     "NotFoundError",
+    "NotificationError",
     "PermissionDeniedError",
     "RateLimitError",
     "UnexpectedStatusError",
@@ -171,6 +175,18 @@ class UnsafeModelError(ModelSerializationError):
 
 class ConfigurationError(FLClientError):
     """A setting or argument is missing or invalid."""
+
+
+class DispatcherStoppedError(FLClientError):
+    """A script run was submitted after the dispatcher began shutting down (the receiver answers 503)."""
+
+
+class NotificationError(FLClientError):
+    """A notification body is malformed: not JSON, a field missing or mistyped, a bad UUID.
+
+    The receiver answers it with 400 and the message; the message quotes at most a short excerpt
+    of the offending value, so a huge or hostile body never ends up in a log line.
+    """
 
 
 # ---------------------------------------------------------------------------------------------

@@ -47,7 +47,14 @@ TRAINING = {
 
 def make(api: ContractServer, **kwargs: object) -> Communication:
     return Communication.from_user_password(
-        UUID(CLIENT_ID), UUID(TRAINING_ID), 0, UUID(MODEL_ID), "alice", SECRET, base_url=api.url, **kwargs
+        UUID(CLIENT_ID),
+        UUID(TRAINING_ID),
+        0,
+        UUID(MODEL_ID),
+        "alice",
+        SECRET,
+        base_url=api.url,
+        **{"max_retries": 0, **kwargs},
     )
 
 

@@ -1,0 +1,443 @@
+"""Supervised script runs: one subprocess per (training, round, action), logged, limited, reaped.
+
+The receiver must answer the server within milliseconds, so it only *submits* runs here; worker
+threads start them. Each run:
+
+* gets the argv ``<executor> <script> <action> --training-id T --round R --model-id M`` from
+  ``Communication.script_command`` (override it to change how scripts start), runs in the
+  working directory without a shell, in its own process group (so that everything it spawns can
+  be stopped together), with stdin closed;
+* writes stdout and stderr to its own log file, and has its exit code and duration logged (and
+  the tail of its log when it fails);
+* receives its context in environment variables, so that a script builds its `Communication`
+  with ``Communication.from_env()`` instead of hard-coding a password:
+
+  ============================== =================================================================
+  ``FL_CLIENT_ACTION``           ``train``, ``test`` or ``swag``
+  ``FL_CLIENT_TRAINING_ID``      the training's UUID
+  ``FL_CLIENT_ROUND``            the round number
+  ``FL_CLIENT_MODEL_ID``         the model to start from (the notification's ``global_model_uuid``;
+                                 a LOCAL model in daisy-chain rounds)
+  ``FL_CLIENT_GLOBAL_MODEL_ID``  the training's global model (upload target), when known from
+                                 ``TRAINING_START``, a test/SWAG round or round 0; unset otherwise
+  ``FL_DEMONSTRATOR_BASE_URL``   the server
+  ``FL_CLIENT_AUTHORIZATION``    the ``Authorization`` value the receiver was configured with
+  ``FL_CLIENT_CLIENT_ID``        this participant's user UUID, when configured
+  ============================== =================================================================
+
+The same (training, round, action) submitted twice starts one run: the server may deliver a
+notification twice, and the second delivery must not train (and upload) the round again.
+Runs beyond ``max_concurrent`` queue. `ScriptDispatcher.shutdown` stops accepting, cancels queued
+runs, gives running ones a grace period, then sends SIGTERM and finally SIGKILL to their process
+groups and reaps them: nothing outlives the dispatcher.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING
+from uuid import UUID
+
+from ._auth import redact
+from ._config import (
+    DEFAULT_KILL_TIMEOUT,
+    DEFAULT_LOG_DIR,
+    DEFAULT_LOG_TAIL_LINES,
+    DEFAULT_MAX_CONCURRENT_RUNS,
+    DEFAULT_SHUTDOWN_GRACE,
+)
+from ._process import POSIX, SIGKILL, signal_group, tail_lines
+from .exceptions import ConfigurationError, DispatcherStoppedError
+from .settings import Settings
+
+if TYPE_CHECKING:
+    from .communication import Communication
+
+__all__ = [
+    "ENV_ACTION",
+    "ENV_AUTHORIZATION",
+    "ENV_BASE_URL",
+    "ENV_CLIENT_ID",
+    "ENV_GLOBAL_MODEL_ID",
+    "ENV_MODEL_ID",
+    "ENV_ROUND",
+    "ENV_TRAINING_ID",
+    "DispatchScope",
+    "RunKey",
+    "RunState",
+    "ScriptDispatcher",
+    "ScriptRun",
+    "Submission",
+    "active_dispatch_scope",
+    "dispatching_to",
+]
+
+ENV_ACTION = "FL_CLIENT_ACTION"
+ENV_TRAINING_ID = "FL_CLIENT_TRAINING_ID"
+ENV_ROUND = "FL_CLIENT_ROUND"
+ENV_MODEL_ID = "FL_CLIENT_MODEL_ID"
+ENV_GLOBAL_MODEL_ID = "FL_CLIENT_GLOBAL_MODEL_ID"
+ENV_BASE_URL = "FL_DEMONSTRATOR_BASE_URL"
+ENV_AUTHORIZATION = "FL_CLIENT_AUTHORIZATION"
+ENV_CLIENT_ID = "FL_CLIENT_CLIENT_ID"
+# describe one run; never inherited from the receiver's own environment
+_RUN_VARIABLES = (ENV_ACTION, ENV_TRAINING_ID, ENV_ROUND, ENV_MODEL_ID, ENV_GLOBAL_MODEL_ID)
+
+logger = logging.getLogger("fl_client.dispatch")
+
+
+@dataclass(frozen=True, order=True)
+class RunKey:
+    """What makes a run unique: a duplicate notification has the same key."""
+
+    training_id: UUID
+    round: int
+    action: str
+
+    def __str__(self) -> str:
+        return f"{self.action} training={self.training_id} round={self.round}"
+
+
+class RunState(StrEnum):
+    """Where a run is; QUEUED and RUNNING are active, the others final."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+@dataclass(eq=False)
+class ScriptRun:
+    """One run of the training script, from submission to exit."""
+
+    key: RunKey
+    model_id: UUID
+    argv: tuple[str, ...]
+    log_path: Path
+    state: RunState = RunState.QUEUED
+    pid: int | None = None
+    returncode: int | None = None
+    duration: float | None = None
+    error: str | None = None
+    done: threading.Event = field(default_factory=threading.Event, repr=False)
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The outcome of one `ScriptDispatcher.submit`: the run, and whether it was already known."""
+
+    run: ScriptRun
+    duplicate: bool
+
+    def describe(self) -> str:
+        verb = "already submitted" if self.duplicate else "queued"
+        return f"{self.run.key.action} run for round {self.run.key.round} {verb}"
+
+
+class ScriptDispatcher:
+    """Starts and supervises training-script runs (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings | None = None,
+        communication: type[Communication] | None = None,
+        authorization: str | None = None,
+        client_id: UUID | None = None,
+        log_dir: str | Path | None = None,
+        max_concurrent: int = DEFAULT_MAX_CONCURRENT_RUNS,
+        grace_period: float = DEFAULT_SHUTDOWN_GRACE,
+        kill_timeout: float = DEFAULT_KILL_TIMEOUT,
+        environment: Mapping[str, str] | None = None,
+    ) -> None:
+        """
+        Args:
+            settings: script, executor, working directory and base URL; default from the environment.
+            communication: the class whose ``script_command`` builds argv when ``submit`` gets none.
+            authorization: ``Authorization`` value handed to scripts (``FL_CLIENT_AUTHORIZATION``).
+            client_id: this participant's user UUID, handed to scripts (``FL_CLIENT_CLIENT_ID``).
+            log_dir: where run logs go; default ``fl-client-runs`` in the current directory.
+            max_concurrent: runs at once; more queue.
+            grace_period: seconds running scripts get on shutdown before SIGTERM.
+            kill_timeout: seconds between SIGTERM and SIGKILL.
+            environment: base environment of the scripts; default this process's.
+        """
+        if max_concurrent < 1:
+            raise ConfigurationError(f"max_concurrent must be at least 1, not {max_concurrent}")
+        self.settings = settings or Settings.from_env()
+        self._communication = communication
+        self._authorization = authorization
+        self.client_id = client_id
+        self.log_dir = Path(log_dir if log_dir is not None else DEFAULT_LOG_DIR).resolve()
+        self.max_concurrent = max_concurrent
+        self.grace_period = grace_period
+        self.kill_timeout = kill_timeout
+        self._environment = environment
+        self._lock = threading.Lock()
+        self._runs: dict[RunKey, ScriptRun] = {}
+        self._global_models: dict[UUID, UUID] = {}
+        self._processes: dict[RunKey, subprocess.Popen[bytes]] = {}
+        self._stopping = False
+        self._killing = False
+        self._executor = ThreadPoolExecutor(max_workers=max_concurrent, thread_name_prefix="fl-client-run")
+
+    def __repr__(self) -> str:
+        return (
+            f"ScriptDispatcher(script={self.settings.script_path!r}, max_concurrent={self.max_concurrent}, "
+            f"authorization={redact(self._authorization)!r})"
+        )
+
+    def __enter__(self) -> ScriptDispatcher:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.shutdown()
+
+    # -----------------------------------------------------------------------------------------
+    def note_global_model(self, training_id: UUID, model_id: UUID) -> None:
+        """Remember a training's global model (handed to later runs as ``FL_CLIENT_GLOBAL_MODEL_ID``)."""
+        with self._lock:
+            self._global_models[training_id] = model_id
+
+    def global_model_id(self, training_id: UUID) -> UUID | None:
+        with self._lock:
+            return self._global_models.get(training_id)
+
+    def runs(self) -> list[ScriptRun]:
+        """Every run submitted so far, in submission order."""
+        with self._lock:
+            return list(self._runs.values())
+
+    def submit(
+        self,
+        action: str,
+        training_id: UUID,
+        round: int,
+        model_id: UUID,
+        *,
+        argv: Sequence[str] | None = None,
+    ) -> Submission:
+        """Queue a run, unless the same (training, round, action) was submitted before.
+
+        Never blocks on the script.
+
+        Raises:
+            ConfigurationError: no script is configured.
+            DispatcherStoppedError: `shutdown` has begun.
+        """
+        key = RunKey(training_id, round, action)
+        if argv is None:
+            argv = self._command_class().script_command(
+                action, training_id, round, model_id, settings=self.settings
+            )
+        with self._lock:
+            known = self._runs.get(key)
+            if known is not None:
+                logger.info("duplicate %s: run already %s", key, known.state.value)
+                return Submission(known, duplicate=True)
+            if self._stopping:
+                raise DispatcherStoppedError(f"not starting {key}: the dispatcher is shutting down")
+            stamp = time.strftime("%Y%m%dT%H%M%S")
+            log_path = self.log_dir / f"{training_id}-round{round}-{action}-{stamp}.log"
+            run = ScriptRun(key, model_id, tuple(argv), log_path)
+            self._runs[key] = run
+        logger.debug("queued %s", key)
+        self._executor.submit(self._run, run)
+        return Submission(run, duplicate=False)
+
+    def wait_idle(self, timeout: float | None = None) -> bool:
+        """Wait until every submitted run has ended; False if ``timeout`` passed first."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        for run in self.runs():
+            remaining = None if deadline is None else max(0.0, deadline - time.monotonic())
+            if not run.done.wait(remaining):
+                return False
+        return True
+
+    def shutdown(self, grace_period: float | None = None) -> None:
+        """Stop accepting, cancel queued runs, wait ``grace_period`` for running ones, then kill them."""
+        grace = self.grace_period if grace_period is None else grace_period
+        with self._lock:
+            already = self._stopping
+            self._stopping = True
+        if not already:
+            logger.info("dispatcher stopping: %d run(s) active", self._active_count())
+        # queued runs reach a worker and see _stopping: they end as CANCELLED without starting
+        if not self.wait_idle(grace):
+            self.kill_all()
+        self._executor.shutdown(wait=True)
+
+    def kill_all(self) -> None:
+        """Terminate every running script now: SIGTERM to its process group, SIGKILL after
+        ``kill_timeout``; then reap. Used after the grace period, or on a second signal."""
+        with self._lock:
+            self._killing = True
+            running = [(self._runs[key], proc) for key, proc in self._processes.items()]
+        for run, proc in running:
+            logger.warning("terminating %s (pid %s)", run.key, proc.pid)
+            signal_group(proc, signal.SIGTERM)
+        deadline = time.monotonic() + self.kill_timeout
+        for run, proc in running:
+            if not run.done.wait(max(0.0, deadline - time.monotonic())):
+                logger.warning(
+                    "killing %s (pid %s): no exit %.1f s after SIGTERM", run.key, proc.pid, self.kill_timeout
+                )
+            signal_group(proc, SIGKILL)
+        for run, _ in running:
+            run.done.wait(self.kill_timeout)
+
+    # -----------------------------------------------------------------------------------------
+    def _command_class(self) -> type[Communication]:
+        if self._communication is None:
+            from .communication import Communication
+
+            self._communication = Communication
+        return self._communication
+
+    def _active_count(self) -> int:
+        with self._lock:
+            return sum(run.state in (RunState.QUEUED, RunState.RUNNING) for run in self._runs.values())
+
+    def _run_environment(self, run: ScriptRun) -> dict[str, str]:
+        env = dict(os.environ if self._environment is None else self._environment)
+        for name in _RUN_VARIABLES:
+            env.pop(name, None)
+        env[ENV_ACTION] = run.key.action
+        env[ENV_TRAINING_ID] = str(run.key.training_id)
+        env[ENV_ROUND] = str(run.key.round)
+        env[ENV_MODEL_ID] = str(run.model_id)
+        env[ENV_BASE_URL] = self.settings.base_url
+        global_model = self.global_model_id(run.key.training_id)
+        if global_model is not None:
+            env[ENV_GLOBAL_MODEL_ID] = str(global_model)
+        if self._authorization is not None:
+            env[ENV_AUTHORIZATION] = self._authorization
+        if self.client_id is not None:
+            env[ENV_CLIENT_ID] = str(self.client_id)
+        return env
+
+    def _run(self, run: ScriptRun) -> None:
+        """Worker thread: start the script, wait for it, record and log the outcome."""
+        try:
+            self._execute(run)
+        except Exception as exc:  # a worker must never die silently: record what happened
+            logger.exception("run %s failed in the dispatcher", run.key)
+            run.state, run.error = RunState.FAILED, f"{type(exc).__name__}: {exc}"
+        finally:
+            with self._lock:
+                self._processes.pop(run.key, None)
+            run.done.set()
+
+    def _execute(self, run: ScriptRun) -> None:
+        with self._lock:
+            if self._stopping:
+                run.state = RunState.CANCELLED
+                logger.info("cancelled %s: shutting down before it started", run.key)
+                return
+            run.state = RunState.RUNNING
+        env = self._run_environment(run)
+        workdir = self.settings.resolved_working_directory()
+        run.log_path.parent.mkdir(parents=True, exist_ok=True)
+        start = time.monotonic()
+        with open(run.log_path, "ab") as log:
+            try:
+                proc = subprocess.Popen(
+                    run.argv,
+                    cwd=workdir,
+                    env=env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=POSIX,
+                )
+            except OSError as exc:
+                run.state, run.error = RunState.FAILED, f"cannot start {run.argv[0]!r}: {exc.strerror or exc}"
+                log.write(f"fl-client: {run.error}\n".encode())
+                logger.error("run %s could not start: %s (log %s)", run.key, run.error, run.log_path)
+                return
+            run.pid = proc.pid
+            with self._lock:
+                self._processes[run.key] = proc
+                kill_now = self._killing
+            if kill_now:
+                signal_group(proc, SIGKILL)
+            logger.info(
+                "run started: %s model=%s pid=%d log=%s", run.key, run.model_id, proc.pid, run.log_path
+            )
+            returncode = proc.wait()
+        run.duration = time.monotonic() - start
+        run.returncode = returncode
+        if signal_group(proc, SIGKILL):
+            logger.warning("run %s left processes behind in its group; killed them", run.key)
+        if returncode == 0:
+            run.state = RunState.SUCCEEDED
+            logger.info("run finished: %s exit=0 duration=%.2fs log=%s", run.key, run.duration, run.log_path)
+            return
+        run.state = RunState.FAILED
+        tail = tail_lines(run.log_path, DEFAULT_LOG_TAIL_LINES)
+        logger.error(
+            "run failed: %s exit=%d duration=%.2fs log=%s\n%s",
+            run.key,
+            returncode,
+            run.duration,
+            run.log_path,
+            "\n".join(f"    | {line}" for line in tail) or "    | (empty log)",
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# How `Communication._start_script` finds the dispatcher: the receiver sets it for the duration
+# of one notification's handler call. A context variable (not a class attribute) keeps two
+# receivers in one process (tests, several ports) from sharing one dispatcher by accident.
+
+
+@dataclass
+class DispatchScope:
+    """The dispatcher active for one notification, and what that notification submitted."""
+
+    dispatcher: ScriptDispatcher
+    submissions: list[Submission] = field(default_factory=list)
+
+    def submit(
+        self, communication: type[Communication], action: str, training_id: UUID, round: int, model_id: UUID
+    ) -> Submission:
+        argv = communication.script_command(
+            action, training_id, round, model_id, settings=self.dispatcher.settings
+        )
+        submission = self.dispatcher.submit(action, training_id, round, model_id, argv=argv)
+        self.submissions.append(submission)
+        return submission
+
+
+_scope: ContextVar[DispatchScope | None] = ContextVar("fl_client_dispatch_scope", default=None)
+
+
+def active_dispatch_scope() -> DispatchScope | None:
+    """The scope set by `dispatching_to` in this thread/context, if any."""
+    return _scope.get()
+
+
+@contextlib.contextmanager
+def dispatching_to(dispatcher: ScriptDispatcher) -> Iterator[DispatchScope]:
+    """Route ``Communication._start_script`` calls made inside the block to ``dispatcher``."""
+    token = _scope.set(DispatchScope(dispatcher))
+    try:
+        scope = _scope.get()
+        assert scope is not None
+        yield scope
+    finally:
+        _scope.reset(token)

@@ -1,0 +1,259 @@
+"""``fl-client serve``: options, environment defaults, errors, and a real process with signals."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from conftest import ContractServer
+from helpers import wait_for
+from notification_helpers import GLOBAL_MODEL_ID, RECORD_SCRIPT, TRAINING_ID, notification
+
+from fl_client import Communication, ConfigurationError
+from fl_client._auth import basic_authorization
+from fl_client.cli import EXIT_ERROR, EXIT_USAGE, build_parser, load_communication, main
+
+SERVE_OPTIONS = [
+    "--host", "--port", "--script", "--executor", "--workdir", "--base-url", "--communication", "--client-id",
+    "--username", "--password", "--token", "--max-concurrent", "--max-body-bytes", "--body-timeout",
+    "--log-dir", "--grace-period", "--kill-timeout", "--allow-from", "--shared-secret-header",
+]  # fmt: skip
+ENV_NAMES = [
+    "FL_CLIENT_SERVER_HOST", "FL_CLIENT_SERVER_PORT", "FL_DEMONSTRATOR_TRAINING_SCRIPT_PATH",
+    "FL_DEMONSTRATOR_TRAINING_SCRIPT_EXECUTOR", "FL_DEMONSTRATOR_TRAINING_WORKING_DIRETORY",
+    "FL_CLIENT_COMMUNICATION_MODULE", "FL_CLIENT_USERNAME", "FL_CLIENT_PASSWORD", "FL_CLIENT_TOKEN",
+    "FL_CLIENT_AUTHORIZATION", "FL_CLIENT_GLOBAL_MODEL_ID", "Communication.from_env()",
+]  # fmt: skip
+PASSWORD = "s3cr3t-password"
+
+
+def serve_help() -> str:
+    parser = build_parser()
+    serve = parser._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr]
+    return " ".join(serve.format_help().split())
+
+
+def test_serve_help_explains_every_option_and_variable() -> None:
+    text = serve_help()
+    for name in SERVE_OPTIONS + ENV_NAMES:
+        assert name in text, name
+    assert "8101" in text
+
+
+def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main([]) == EXIT_USAGE
+    assert "serve" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("argv", "env", "message"),
+    [
+        ([], {}, "no training script"),
+        (["--script", "missing.py"], {}, "not found"),
+        (["--script", "x.py", "--workdir", "/no/such/dir"], {}, "does not exist"),
+        (["--script", "x.py", "--executor", "no-such-executor-xyz"], {}, "executor"),
+        (["--script", "x.py", "--communication", "nomodule_xyz.Comm"], {}, "cannot import"),
+        (["--script", "x.py", "--username", "alice"], {}, "password"),
+        (
+            ["--script", "x.py", "--token", "0" * 40],
+            {"FL_CLIENT_USERNAME": "a", "FL_CLIENT_PASSWORD": "b"},
+            "not both",
+        ),
+        (["--script", "x.py"], {"FL_CLIENT_SERVER_PORT": "http"}, "FL_CLIENT_SERVER_PORT"),
+        (["--script", "x.py", "--port", "70000"], {}, "0..65535"),
+    ],
+)
+def test_configuration_errors_exit_1_with_the_reason(
+    argv: list[str],
+    env: dict[str, str],
+    message: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    (tmp_path / "x.py").write_text("")
+    monkeypatch.chdir(tmp_path)
+    for name in (
+        "FL_DEMONSTRATOR_TRAINING_SCRIPT_PATH",
+        "FL_CLIENT_USERNAME",
+        "FL_CLIENT_PASSWORD",
+        "FL_CLIENT_TOKEN",
+    ):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    assert main(["serve", *argv]) == EXIT_ERROR
+    err = capsys.readouterr().err
+    assert message in err
+    assert "Traceback" not in err
+
+
+def test_load_communication(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "my_comm_mod.py").write_text(
+        "from fl_client import Communication\nclass Mine(Communication): pass\nclass NotOne: pass\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert issubclass(load_communication("my_comm_mod.Mine"), Communication)
+    assert load_communication("my_comm_mod:Mine").__name__ == "Mine"
+    with pytest.raises(ConfigurationError, match="not a Communication subclass"):
+        load_communication("my_comm_mod.NotOne")
+    with pytest.raises(ConfigurationError, match="dotted path"):
+        load_communication("Mine")
+
+
+# ---------------------------------------------------------------------------------------------
+# A real `python -m fl_client serve` process
+
+
+class ServeProcess:
+    """``python -m fl_client serve`` on a free port; its stderr is collected by a thread."""
+
+    def __init__(self, args: list[str], env: dict[str, str], cwd: Path) -> None:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "fl_client", "serve", "--host", "127.0.0.1", "--port", "0", *args],
+            env=env,
+            cwd=cwd,
+            stderr=subprocess.PIPE,
+            stdout=subprocess.DEVNULL,
+            text=True,
+        )
+        self.lines: list[str] = []
+        self.url_ready = threading.Event()
+        self.url = ""
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        assert self.url_ready.wait(20), "\n".join(self.lines)
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line.rstrip("\n"))
+            found = re.search(r"receiving notifications on (http://\S+)", line)
+            if found and not self.url:
+                self.url = found.group(1)
+                self.url_ready.set()
+
+    def stop(self, signum: int = signal.SIGTERM) -> int:
+        self.proc.send_signal(signum)
+        code = self.proc.wait(20)
+        self._reader.join(5)
+        assert self.proc.stderr is not None
+        self.proc.stderr.close()
+        return code
+
+    @property
+    def output(self) -> str:
+        return "\n".join(self.lines)
+
+
+@pytest.fixture
+def serve_env(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path]]:
+    records = tmp_path / "records"
+    records.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("FL_CLIENT_", "FL_DEMONSTRATOR_"))}
+    env.update(
+        RECORD_DIR=str(records),
+        FL_DEMONSTRATOR_TRAINING_SCRIPT_PATH=str(RECORD_SCRIPT),
+        FL_CLIENT_USERNAME="alice",
+        FL_CLIENT_PASSWORD=PASSWORD,
+        PYTHONPATH=os.pathsep.join(sys.path),
+    )
+    yield env, records
+
+
+def test_serve_runs_the_script_with_credentials_and_stops_on_sigterm(
+    serve_env: tuple[dict[str, str], Path], tmp_path: Path
+) -> None:
+    env, records = serve_env
+    serve = ServeProcess(
+        ["--log-dir", str(tmp_path / "logs"), "--client-id", "1da54bb8-9d1f-4a3c-8d7e-0f6e2f2b9a11"],
+        env,
+        tmp_path,
+    )
+    try:
+        answer = httpx.post(serve.url, json=notification("UPDATE_ROUND_START", round=0), timeout=5)
+        assert answer.status_code == 202
+        assert httpx.post(serve.url, json=notification("NOPE"), timeout=5).status_code == 400
+        wait_for(lambda: (records / "train-0.json").exists(), timeout=20)
+        wait_for(lambda: "run finished" in serve.output, timeout=20)
+    finally:
+        code = serve.stop()
+    assert code == 0
+    record = json.loads((records / "train-0.json").read_text())
+    assert record["env"]["FL_CLIENT_AUTHORIZATION"] == basic_authorization("alice", PASSWORD)
+    assert record["env"]["FL_CLIENT_GLOBAL_MODEL_ID"] == GLOBAL_MODEL_ID  # round 0 carries the global model
+    assert record["argv"][1:4] == ["train", "--training-id", TRAINING_ID]
+    out = serve.output
+    assert PASSWORD not in out and basic_authorization("alice", PASSWORD).split()[1] not in out
+    assert "Basic ***" in out
+    assert len([line for line in out.splitlines() if "notification from 127.0.0.1" in line]) == 2
+    assert "run started: train" in out and "exit=0" in out and str(tmp_path / "logs") in out
+    assert "SIGTERM received: stopping" in out
+    assert len(list((tmp_path / "logs").iterdir())) == 1
+
+
+def test_sigint_with_a_hanging_script_ends_after_the_grace_period(
+    serve_env: tuple[dict[str, str], Path], tmp_path: Path
+) -> None:
+    env, records = serve_env
+    env["RECORD_HANG"] = "1"
+    serve = ServeProcess(
+        ["--grace-period", "0.2", "--kill-timeout", "0.3", "--log-dir", str(tmp_path / "logs")], env, tmp_path
+    )
+    try:
+        assert (
+            httpx.post(serve.url, json=notification("MODEL_TEST_ROUND", round=1), timeout=5).status_code
+            == 202
+        )
+        wait_for(lambda: (records / "pids.json").exists(), timeout=20)
+    finally:
+        code = serve.stop(signal.SIGINT)
+    assert code == 0
+    pids = json.loads((records / "pids.json").read_text())
+    for pid in pids.values():
+        wait_for(lambda pid=pid: not Path(f"/proc/{pid}").exists() or _zombie(pid), timeout=5)
+    assert "terminating test" in serve.output and "killing test" in serve.output
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] in {"Z", "X"}
+    except OSError:
+        return True
+
+
+def test_the_console_script_is_installed() -> None:
+    script = Path(sys.executable).parent / "fl-client"
+    result = subprocess.run([str(script), "serve", "--help"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and "--max-concurrent" in result.stdout
+
+
+def test_client_id_is_looked_up_from_the_credentials(
+    api: ContractServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    from conftest import BASIC, CLIENT_ID
+
+    from fl_client import Settings
+    from fl_client.cli import _lookup_client_id
+
+    api.expect("GET", "/api/users/myself/", status=200, json_body={
+        "username": "alice", "first_name": "", "last_name": "", "email": "", "id": CLIENT_ID,
+        "actor": False, "client": True, "message_endpoint": "http://127.0.0.1:8101/"})  # fmt: skip
+    api.expect("GET", "/api/users/myself/", status=401, json_body={"detail": "Invalid username/password."},
+               headers={"WWW-Authenticate": "Token"})  # fmt: skip
+    settings = Settings(base_url=api.url)
+    assert str(_lookup_client_id(settings, BASIC)) == CLIENT_ID
+    with caplog.at_level(logging.WARNING):
+        assert _lookup_client_id(settings, BASIC) is None
+    assert "FL_CLIENT_CLIENT_ID" in caplog.text and BASIC.split()[1] not in caplog.text
