@@ -9,17 +9,14 @@ aggregated model learned (accuracy well above the 10 % of guessing).
 from __future__ import annotations
 
 import importlib.util
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -106,44 +103,6 @@ def real_receiver(server: FLEmulator, user: EmulatedUser, shard: int, port: int)
             process.wait()
 
 
-@contextmanager
-def stand_in_receiver(server: FLEmulator, user: EmulatedUser, shard: int, port: int) -> Iterator[None]:
-    """Until ``fl-client serve`` lands on this branch: the same argv and environment, minimal."""
-    env = {**script_environment(server, user, shard), "FL_CLIENT_AUTHORIZATION": user.authorization}
-    workdir = OUTPUT / user.username
-    workdir.mkdir(parents=True, exist_ok=True)
-    runs: list[subprocess.Popen[bytes]] = []
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:
-            note = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            action = {"UPDATE_ROUND_START": "train", "MODEL_TEST_ROUND": "test"}.get(
-                note["notification_type"]
-            )
-            self.send_response(202 if action else 200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-            if action:
-                body = note["body"]
-                argv = [sys.executable, str(SCRIPT), action, "--training-id", note["training_uuid"]]
-                argv += ["--round", str(body["round"]), "--model-id", body["global_model_uuid"]]
-                with open(workdir / f"{action}-{body['round']}.log", "wb") as log:
-                    runs.append(subprocess.Popen(argv, env=env, cwd=workdir, stdout=log, stderr=log))
-
-        def log_message(self, format: str, *args: Any) -> None:
-            pass
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    try:
-        yield
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        for run in runs:
-            run.wait(RECEIVER_STOP_TIMEOUT)
-
-
 def reported(server: FLEmulator, model_id: str, step: int, names: dict[str, str]) -> dict[str, float]:
     with server.store.lock:
         return {
@@ -167,11 +126,6 @@ def main() -> int:
     def accuracy(data: bytes) -> float:
         return float(example.evaluate(unpack_model(data), x_test, y_test)[0])
 
-    use_real = importlib.util.find_spec("fl_client.receiver") is not None
-    receiver = real_receiver if use_real else stand_in_receiver
-    print(
-        f"receivers: {'fl-client serve' if use_real else 'STAND-IN (fl-client serve is not on this branch yet)'}"
-    )
     with FLEmulator() as server, ExitStack() as stack:
         print(f"emulated FL Demonstrator at {server.url}")
         actor = server.create_user("actor", actor=True)
@@ -182,9 +136,9 @@ def main() -> int:
                 f"participant{shard + 1}", client=True, message_endpoint=f"http://127.0.0.1:{port}/"
             )
             participants.append(user)
-            stack.enter_context(receiver(server, user, shard, port))
+            stack.enter_context(real_receiver(server, user, shard, port))
         names = {user.id: user.username for user in participants}
-        print(f"{PARTICIPANTS} receivers listening; logs in {OUTPUT}")
+        print(f"{PARTICIPANTS} `fl-client serve` receivers listening; logs in {OUTPUT}")
         model_id = server.upload_model(actor, initial_model(), name="digits-mlp", description="64-32-10 MLP")
         history = [accuracy(server.model_bytes(model_id))]
         print(f"round 0: initial model accuracy {history[0]:.3f} (chance {CHANCE:.2f})")

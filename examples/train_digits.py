@@ -65,24 +65,6 @@ def load_shard() -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor
     return inputs[train], labels[train], inputs[test], labels[test]
 
 
-def communication(args: argparse.Namespace) -> Communication:
-    """The server connection, from the environment `fl-client serve` gives each run.
-
-    (``Communication.from_env()`` does the same once the receiver's branch has landed.)
-    """
-    return Communication.from_http_authorization(
-        UUID(os.environ["FL_CLIENT_CLIENT_ID"]),
-        args.training_id,
-        args.round,
-        args.model_id,
-        os.environ["FL_CLIENT_AUTHORIZATION"],
-        base_url=os.environ["FL_DEMONSTRATOR_BASE_URL"],
-        global_model_id=UUID(os.environ["FL_CLIENT_GLOBAL_MODEL_ID"])
-        if os.environ.get("FL_CLIENT_GLOBAL_MODEL_ID")
-        else None,
-    )
-
-
 def evaluate(model: torch.nn.Module, inputs: torch.Tensor, labels: torch.Tensor) -> tuple[float, float]:
     """(accuracy, mean cross-entropy loss)."""
     model.eval()
@@ -125,7 +107,11 @@ def main() -> int:
     args = parser.parse_args()
     torch.manual_seed(args.round)
     torch.set_num_threads(1)  # a tiny model: threads cost more than they bring, and participants share cores
-    with communication(args) as comm:
+    # the server, the credentials and this participant's id come from the environment that
+    # `fl-client serve` gives each run; the round and the models from the arguments
+    with Communication.from_env(
+        training_id=args.training_id, round=args.round, model_id=args.model_id
+    ) as comm:
         {"train": train, "test": test}[args.action](comm)
     return 0
 

@@ -32,8 +32,6 @@ WAIT = 120.0
 
 @pytest.fixture(scope="module")
 def demo() -> ModuleType:
-    if importlib.util.find_spec("fl_client.receiver") is None:
-        pytest.skip("fl-client serve (issue 3) is not on this branch yet")
     spec = importlib.util.spec_from_file_location("fl_demo", DEMO)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
