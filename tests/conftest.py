@@ -12,6 +12,9 @@ from contract import Contract, ContractViolation
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+# the emulator's fixtures (emulator, contract_checker, sink) live in their own module
+pytest_plugins = ["emulator_support"]
+
 BASIC = "Basic YWxpY2U6czNjcjN0LXBhc3N3b3Jk"  # alice:s3cr3t-password
 SECRET = "s3cr3t-password"
 TOKEN = "68d2d144d087e03784e102f5f9c5e6efcb20f64e"

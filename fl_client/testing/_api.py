@@ -1,0 +1,183 @@
+"""Routing and the ``/api/users/...`` endpoints; every request passes through `dispatch`.
+
+`dispatch` does what Django and DRF do around a view, in their order: resolve the URL (HTML 404
+for an unknown route, 301 to the slash form for a GET without it), authenticate (401), check
+the method (405), run the view, and turn an unexpected exception into the production 500 body.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+from . import _models_api as models
+from . import _trainings_api as trainings
+from ._authn import authenticate
+from ._store import ApiFailure, server_error
+from ._wire import Context, Reply, Request, json_reply
+
+__all__ = ["ROUTES", "dispatch"]
+
+_logger = logging.getLogger("fl.client.testing.api")
+
+Handler = Callable[[Context, Request], Reply]
+
+# Columns a user may be created with (§5.2); any other key makes the server fail with 500.
+USER_COLUMNS = frozenset(
+    {
+        "username",
+        "password",
+        "first_name",
+        "last_name",
+        "email",
+        "actor",
+        "client",
+        "message_endpoint",
+        "is_superuser",
+        "is_staff",
+        "is_active",
+    }
+)
+_HTML_NOT_FOUND = (
+    b"<!doctype html>\n<html><head><title>Not Found</title></head><body><h1>Not Found</h1></body></html>\n"
+)
+
+
+def _not_implemented(operation: str) -> Handler:
+    def handler(ctx: Context, req: Request) -> Reply:
+        raise ApiFailure(500, {"detail": f"fl_client emulator: {operation} is not implemented"})
+
+    return handler
+
+
+# ---------------------------------------------------------------------------------------------
+# users
+
+
+def create_user(ctx: Context, req: Request) -> Reply:
+    body = req.body
+    if body.is_json:
+        try:
+            data = body.raw_json()
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ApiFailure(400, {"detail": f"JSON parse error - {exc}"}) from None
+        if not isinstance(data, dict):
+            raise server_error()
+    else:
+        # form and multipart values are stored as the text of a Python list (§5.2), as on the server
+        data = {key: str(values) for key, values in body.form.items()}
+    unknown = set(data) - USER_COLUMNS
+    username = data.get("username")
+    with ctx.store.lock:
+        if unknown or not isinstance(username, str) or ctx.store.user_by_username(username) is not None:
+            _logger.warning(
+                "user creation the server answers with 500 (unknown key, no or duplicate username)"
+            )
+            raise server_error()
+        columns = {k: v for k, v in data.items() if k not in {"username", "password"}}
+        password = data.get("password")
+        user = ctx.store.add_user(username, str(password) if password is not None else None, **columns)
+    if password is None:
+        raise server_error()  # the user exists now, without a usable password (§5.2)
+    return json_reply(201, user.to_json(with_token=True))
+
+
+def list_users(ctx: Context, req: Request) -> Reply:
+    with ctx.store.lock:
+        return json_reply(200, [u.to_json() for u in ctx.store.users.values()])
+
+
+def get_myself(ctx: Context, req: Request) -> Reply:
+    return json_reply(200, req.caller.to_json())
+
+
+def list_my_groups(ctx: Context, req: Request) -> Reply:
+    return json_reply(200, [])  # group membership can only be set in the Django admin
+
+
+def get_user(ctx: Context, req: Request) -> Reply:
+    with ctx.store.lock:
+        user = ctx.store.get_user(req.params["id"])
+        return json_reply(200, user.to_json(with_token=user.id == req.caller.id))
+
+
+# ---------------------------------------------------------------------------------------------
+# routes: literal paths before {id} paths, as Django matches them
+
+ROUTES: list[tuple[str, dict[str, Handler]]] = [
+    ("/api/users/", {"GET": list_users, "POST": create_user}),
+    ("/api/users/myself/", {"GET": get_myself}),
+    ("/api/users/groups/", {"GET": list_my_groups}),
+    ("/api/users/trainings/", {"GET": trainings.list_my_trainings}),
+    ("/api/users/{id}/", {"GET": get_user}),
+    ("/api/groups/", {"GET": _not_implemented("list_groups"), "POST": _not_implemented("create_group")}),
+    (
+        "/api/groups/{int}/",
+        {method: _not_implemented("groups") for method in ("GET", "PUT", "PATCH", "DELETE")},
+    ),
+    ("/api/models/", {"GET": models.list_models, "POST": models.create_model}),
+    (
+        "/api/models/{id}/",
+        {"GET": models.download_model, "POST": models.upload_local_model, "DELETE": models.delete_model},
+    ),
+    ("/api/models/{id}/metadata/", {"GET": models.get_model_metadata}),
+    ("/api/models/{id}/metrics/", {"GET": models.list_model_metrics, "POST": models.upload_model_metrics}),
+    (
+        "/api/models/{id}/preprocessing/",
+        {"GET": _not_implemented("preprocessing models"), "POST": _not_implemented("preprocessing models")},
+    ),
+    ("/api/models/{id}/swag/", {"POST": _not_implemented("SWAG statistics")}),
+    ("/api/trainings/", {"GET": trainings.list_trainings, "POST": trainings.create_training}),
+    ("/api/trainings/{id}/", {"GET": trainings.get_training, "DELETE": trainings.delete_training}),
+    (
+        "/api/trainings/{id}/clients/",
+        {"PUT": trainings.register_training_clients, "DELETE": trainings.remove_training_clients},
+    ),
+    ("/api/trainings/{id}/start/", {"POST": trainings.start_training}),
+    ("/api/trainings/{training_id}/models/", {"GET": trainings.list_training_models}),
+    ("/api/trainings/{training_id}/models/latest/", {"GET": trainings.list_latest_training_models}),
+    ("/api/inference/", {"POST": _not_implemented("inference")}),
+]
+
+_NO_AUTH = {("/api/users/", "POST")}
+
+
+def _compile(template: str) -> re.Pattern[str]:
+    pattern = re.sub(r"\{int\}", r"(?P<id>[0-9]+)", template)
+    pattern = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
+    return re.compile(f"^{pattern}$")
+
+
+_COMPILED = [(template, _compile(template), handlers) for template, handlers in ROUTES]
+
+
+def _resolve(path: str) -> tuple[str, dict[str, str], dict[str, Handler]] | None:
+    for template, pattern, handlers in _COMPILED:
+        match = pattern.match(path)
+        if match:
+            return template, match.groupdict(), handlers
+    return None
+
+
+def dispatch(ctx: Context, req: Request) -> Reply:
+    """Answer one request as the server would."""
+    resolved = _resolve(req.path)
+    if resolved is None:
+        if req.method == "GET" and not req.path.endswith("/") and _resolve(req.path + "/"):
+            return Reply(301, b"", None, {"Location": req.path + "/"})
+        return Reply(404, _HTML_NOT_FOUND, "text/html; charset=utf-8")
+    template, params, handlers = resolved
+    req.params = params
+    try:
+        if (template, req.method) not in _NO_AUTH:
+            req.user = authenticate(ctx.store, req.headers.get("authorization"))
+        handler = handlers.get(req.method)
+        if handler is None:
+            raise ApiFailure(405, {"detail": f'Method "{req.method}" not allowed.'})
+        return handler(ctx, req)
+    except ApiFailure as failure:
+        return json_reply(failure.status, failure.body, failure.headers)
+    except Exception:
+        _logger.exception("emulator failure on %s %s", req.method, req.path)
+        return json_reply(500, {"error": "Server Error (500)"})

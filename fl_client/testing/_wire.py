@@ -1,0 +1,80 @@
+"""What the endpoint handlers see and return: a parsed request, a reply, and the shared context."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ._forms import Body, parse_body
+from ._lifecycle import TrainingEngine
+from ._store import ApiFailure, Store, User
+
+if TYPE_CHECKING:
+    from ..serialization import TrustedClass
+
+__all__ = ["Context", "Reply", "Request", "json_reply"]
+
+JSON_CONTENT_TYPE = "application/json"
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-case names
+    raw_body: bytes
+    params: dict[str, str] = field(default_factory=dict)
+    user: User | None = None
+    _body: Body | None = None
+
+    @property
+    def body(self) -> Body:
+        if self._body is None:
+            self._body = parse_body(self.headers.get("content-type", ""), self.raw_body)
+        return self._body
+
+    @property
+    def caller(self) -> User:
+        if self.user is None:  # routes that need no auth never ask for the caller
+            raise RuntimeError("this route is not authenticated")
+        return self.user
+
+
+@dataclass
+class Reply:
+    status: int
+    body: bytes = b""
+    content_type: str | None = JSON_CONTENT_TYPE
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+def json_reply(status: int, value: Any, headers: dict[str, str] | None = None) -> Reply:
+    """A JSON answer. Strict JSON, like the server's renderer: NaN or infinity make it a 500."""
+    try:
+        data = json.dumps(value, allow_nan=False).encode()
+    except ValueError:
+        raise ApiFailure(500, {"error": "Server Error (500)"}) from None
+    return Reply(status, data, JSON_CONTENT_TYPE, dict(headers or {}))
+
+
+@dataclass
+class Context:
+    """Everything a handler needs: the records, the state machine, and the emulator's options."""
+
+    store: Store
+    engine: TrainingEngine
+    trusted_classes: tuple[TrustedClass, ...] = ()
+    trust_remote_code: bool = False
+
+    @classmethod
+    def create(
+        cls,
+        store: Store,
+        engine: TrainingEngine,
+        *,
+        trusted_classes: Iterable[TrustedClass] = (),
+        trust_remote_code: bool = False,
+    ) -> Context:
+        return cls(store, engine, tuple(trusted_classes), trust_remote_code)
