@@ -25,6 +25,7 @@ from .mean_model import MeanModel
 from .mean_model_create import MeanModelCreate
 from .metric import Metric
 from .metrics_form import MetricsForm
+from .metrics_upload import MetricsUpload
 from .model_created import ModelCreated
 from .model_notification_body import ModelNotificationBody
 from .model_stats import ModelStats
@@ -80,6 +81,7 @@ __all__ = (
     "MeanModelCreate",
     "Metric",
     "MetricsForm",
+    "MetricsUpload",
     "ModelCreated",
     "ModelNotificationBody",
     "ModelStats",

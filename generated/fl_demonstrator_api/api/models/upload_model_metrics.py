@@ -9,6 +9,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.error_detail import ErrorDetail
 from ...models.field_errors import FieldErrors
 from ...models.metrics_form import MetricsForm
+from ...models.metrics_upload import MetricsUpload
 from ...models.model_created import ModelCreated
 from ...models.server_error_body import ServerErrorBody
 from ...types import Response
@@ -17,7 +18,7 @@ from ...types import Response
 def _get_kwargs(
     id: str,
     *,
-    body: MetricsForm,
+    body: MetricsUpload | MetricsForm,
 ) -> dict[str, Any]:
     headers: dict[str, Any] = {}
 
@@ -28,8 +29,13 @@ def _get_kwargs(
         ),
     }
 
-    _kwargs["data"] = body.to_dict()
-    headers["Content-Type"] = "application/x-www-form-urlencoded"
+    if isinstance(body, MetricsUpload):
+        _kwargs["files"] = body.to_multipart()
+
+        headers["Content-Type"] = "multipart/form-data; boundary=+++"
+    if isinstance(body, MetricsForm):
+        _kwargs["data"] = body.to_dict()
+        headers["Content-Type"] = "application/x-www-form-urlencoded"
 
     _kwargs["headers"] = headers
     return _kwargs
@@ -147,7 +153,7 @@ def sync_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-    body: MetricsForm,
+    body: MetricsUpload | MetricsForm,
 ) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated]:
     """Upload metrics for a model as repeated form fields `metric_names` / `metric_values`.
 
@@ -156,6 +162,8 @@ def sync_detailed(
 
     Args:
         id (str):
+        body (MetricsUpload): Metrics as repeated multipart fields `metric_names` /
+            `metric_values`, paired by position.
         body (MetricsForm): Metrics as repeated form fields `metric_names` / `metric_values`,
             paired by position.
 
@@ -183,7 +191,7 @@ def sync(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-    body: MetricsForm,
+    body: MetricsUpload | MetricsForm,
 ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated | None:
     """Upload metrics for a model as repeated form fields `metric_names` / `metric_values`.
 
@@ -192,6 +200,8 @@ def sync(
 
     Args:
         id (str):
+        body (MetricsUpload): Metrics as repeated multipart fields `metric_names` /
+            `metric_values`, paired by position.
         body (MetricsForm): Metrics as repeated form fields `metric_names` / `metric_values`,
             paired by position.
 
@@ -214,7 +224,7 @@ async def asyncio_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-    body: MetricsForm,
+    body: MetricsUpload | MetricsForm,
 ) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated]:
     """Upload metrics for a model as repeated form fields `metric_names` / `metric_values`.
 
@@ -223,6 +233,8 @@ async def asyncio_detailed(
 
     Args:
         id (str):
+        body (MetricsUpload): Metrics as repeated multipart fields `metric_names` /
+            `metric_values`, paired by position.
         body (MetricsForm): Metrics as repeated form fields `metric_names` / `metric_values`,
             paired by position.
 
@@ -248,7 +260,7 @@ async def asyncio(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-    body: MetricsForm,
+    body: MetricsUpload | MetricsForm,
 ) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated | None:
     """Upload metrics for a model as repeated form fields `metric_names` / `metric_values`.
 
@@ -257,6 +269,8 @@ async def asyncio(
 
     Args:
         id (str):
+        body (MetricsUpload): Metrics as repeated multipart fields `metric_names` /
+            `metric_values`, paired by position.
         body (MetricsForm): Metrics as repeated form fields `metric_names` / `metric_values`,
             paired by position.
 
