@@ -38,6 +38,7 @@ from .exceptions import ConfigurationError, ModelSerializationError, UnsafeModel
 
 __all__ = [
     "TrustedClass",
+    "estimated_size",
     "is_torchscript_archive",
     "is_torchscript_instance",
     "load_model",
@@ -74,6 +75,24 @@ def save_model(model: Any, file: str | os.PathLike[str] | IO[bytes]) -> None:
             torch.save(model, file)
     except (pickle.PicklingError, TypeError, AttributeError, RuntimeError) as exc:
         raise ModelSerializationError(f"cannot serialise {type(model).__name__}: {exc}") from exc
+
+
+def estimated_size(model: Any) -> int | None:
+    """About how many bytes `save_model` writes for ``model``: its tensors' storage (None: unknown).
+
+    Used to pick where to stage the file before writing it.
+    """
+    tensors: list[torch.Tensor]
+    if isinstance(model, torch.nn.Module):
+        tensors = list(model.state_dict().values())
+    elif isinstance(model, torch.Tensor):
+        tensors = [model]
+    elif isinstance(model, dict) and all(isinstance(v, torch.Tensor) for v in model.values()):
+        tensors = list(model.values())
+    else:
+        return None
+    storages = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in tensors}
+    return int(sum(storages.values()))
 
 
 def pack_model(model: Any) -> bytes:
@@ -153,12 +172,14 @@ def load_model(
     ``mmap=True`` maps a ``torch.save`` file instead of reading it (paths only).
     """
     source: str | os.PathLike[str] | IO[bytes] = file
+    _check_complete(source)
     if is_torchscript_archive(source):
         try:
             return torch.jit.load(source, map_location=map_location)
         except RuntimeError as exc:
             raise ModelSerializationError(f"invalid TorchScript archive: {exc}") from exc
-    use_mmap = mmap and isinstance(source, str | os.PathLike)
+    # only torch.save's zip format can be mapped; legacy (pre-1.6) files are read
+    use_mmap = mmap and isinstance(source, str | os.PathLike) and zipfile.is_zipfile(source)
     try:
         if trust_remote_code:
             _logger.warning("unpickling a model without restriction (trust_remote_code)")
@@ -172,6 +193,27 @@ def load_model(
         raise ModelSerializationError(f"invalid model file: {_first_line(exc)}") from exc
     except (RuntimeError, EOFError, ValueError, OSError, zipfile.BadZipFile) as exc:
         raise ModelSerializationError(f"invalid model file: {_first_line(exc)}") from exc
+
+
+_ZIP_MAGIC = b"PK\x03\x04"
+
+
+def _check_complete(source: str | os.PathLike[str] | IO[bytes]) -> None:
+    """Refuse a zip archive without its central directory (a cut-off body) before torch reads it.
+
+    Both torch.save's format and TorchScript are zip archives, whose directory is at the END:
+    a truncated file, or one cut at a Content-Length smaller than the model, has none.
+    """
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as file:
+            magic = file.read(len(_ZIP_MAGIC))
+    else:
+        magic = source.read(len(_ZIP_MAGIC))
+        source.seek(0)
+    if magic == _ZIP_MAGIC and not zipfile.is_zipfile(source):
+        raise ModelSerializationError("the model file is an incomplete zip archive (truncated?)")
+    if hasattr(source, "seek"):
+        source.seek(0)
 
 
 def _torch_load(source: Any, *, weights_only: bool, map_location: Any, mmap: bool) -> Any:
