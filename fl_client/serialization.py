@@ -16,6 +16,7 @@ This module imports torch; ``import fl_client`` does not import this module.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import inspect
@@ -28,7 +29,7 @@ import re
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -53,12 +54,25 @@ _logger = logging.getLogger("fl.client.serialization")
 TrustedClass = str | type
 """A class allowed when unpickling: the class itself or its dotted name (``"mypkg.nets.Net"``)."""
 
-_REFUSED_RE = re.compile(r"GLOBAL ([\w.]+) was not an allowed global")
+# torch's two ways of refusing: a global outside the allow-list, or one from a module it blocks
+# outright (os, posix, subprocess, ...: no allow-list can admit those)
+_REFUSED_RE = re.compile(r"GLOBAL ([\w.]+) (?:was not an allowed global|whose module ([\w.]+) is blocked)")
 
 
 def is_torchscript_instance(obj: Any) -> bool:
     """True for a TorchScript module or function (saved with ``torch.jit.save``)."""
     return isinstance(obj, torch.jit.ScriptModule | torch.jit.ScriptFunction)
+
+
+@contextlib.contextmanager
+def _torchscript_is_the_wire_format() -> Iterator[None]:
+    """Silence torch's deprecation of TorchScript (2.13): the platform stores and serves TorchScript
+    archives, so saving and loading them is not the caller's choice to reconsider."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r".*torch\.jit\.(save|load)` is deprecated", category=DeprecationWarning
+        )
+        yield
 
 
 def save_model(model: Any, file: str | os.PathLike[str] | IO[bytes]) -> None:
@@ -69,7 +83,8 @@ def save_model(model: Any, file: str | os.PathLike[str] | IO[bytes]) -> None:
     try:
         if is_torchscript_instance(model):
             _logger.debug("save torchscript model")
-            torch.jit.save(model, file)
+            with _torchscript_is_the_wire_format():
+                torch.jit.save(model, file)
         else:
             _logger.debug("save torch model")
             torch.save(model, file)
@@ -149,6 +164,14 @@ def _resolve_class(name: TrustedClass) -> type:
 def _refusal(exc: Exception) -> UnsafeModelError:
     match = _REFUSED_RE.search(str(exc))
     refused = match.group(1) if match else None
+    if match and match.group(2):
+        message = (
+            f"refused to unpickle the model: it calls {refused}, from module {match.group(2)}, which can "
+            "run arbitrary code and is never allowed by safe loading. Only trust_remote_code=True (or "
+            "FL_CLIENT_TRUST_REMOTE_CODE=1) would unpickle it: do not, unless you trust the server and "
+            "every participant completely"
+        )
+        return UnsafeModelError(message, refused=refused)
     what = f"class {refused}" if refused else "a global that is not allowed"
     message = (
         f"refused to unpickle the model: it needs {what}, which is not in the allow-list. "
@@ -175,7 +198,8 @@ def load_model(
     _check_complete(source)
     if is_torchscript_archive(source):
         try:
-            return torch.jit.load(source, map_location=map_location)
+            with _torchscript_is_the_wire_format():
+                return torch.jit.load(source, map_location=map_location)
         except RuntimeError as exc:
             raise ModelSerializationError(f"invalid TorchScript archive: {exc}") from exc
     # only torch.save's zip format can be mapped; legacy (pre-1.6) files are read
@@ -188,14 +212,22 @@ def load_model(
         with torch.serialization.safe_globals(allowed):
             return _torch_load(source, weights_only=True, map_location=map_location, mmap=use_mmap)
     except pickle.UnpicklingError as exc:
-        if "Unsupported global" in str(exc) or "not an allowed global" in str(exc):
+        if "unsupported global" in str(exc).lower() or "not an allowed global" in str(exc):
             raise _refusal(exc) from None
+        if "Only persistent_load of storage is allowed" in str(exc):
+            raise UnsafeModelError(_LEGACY_MODULE) from None
         raise ModelSerializationError(f"invalid model file: {_first_line(exc)}") from exc
     except (RuntimeError, EOFError, ValueError, OSError, zipfile.BadZipFile) as exc:
         raise ModelSerializationError(f"invalid model file: {_first_line(exc)}") from exc
 
 
 _ZIP_MAGIC = b"PK\x03\x04"
+
+_LEGACY_MODULE = (
+    "refused to unpickle the model: it is a whole module saved in torch's legacy (pre-1.6) format, "
+    "which cannot be loaded safely. Re-save it with torch.save of a current torch, or, if you trust "
+    "its source, pass trust_remote_code=True (or FL_CLIENT_TRUST_REMOTE_CODE=1)"
+)
 
 
 def _check_complete(source: str | os.PathLike[str] | IO[bytes]) -> None:
