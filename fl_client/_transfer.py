@@ -15,7 +15,10 @@ One call is one attempt: each function returns, or raises a typed error after re
 wrote: `APIConnectionError` / `APITimeoutError` (no answer, or an incomplete one),
 an `APIStatusError` subclass (unexpected status), `ModelSerializationError` (not a model). Retrying
 (``fl_client._retry``) calls again: `download_to_file` restarts from byte 0, `upload_file` re-reads
-the same file (a `MultipartFileBody` can be iterated any number of times).
+the same file (a `MultipartFileBody` can be iterated any number of times). `download_model` and
+`upload_model` take that policy as ``retry``: a function that runs one attempt, maybe again, and
+returns its result; it wraps only the network step (an upload is serialised once, a retried
+download writes a fresh file and removes the failed one).
 
 This module does not import torch; loading and saving do, when they run.
 """
@@ -65,6 +68,13 @@ _logger = logging.getLogger("fl.client.transfer")
 
 PathLike = str | os.PathLike[str]
 SaveFunction = Callable[[Any, Path], None]
+Retry = Callable[[Callable[[], Any]], Any]
+"""Runs an attempt (a function of no arguments), possibly several times, and returns its result."""
+
+
+def _once(attempt: Callable[[], Any]) -> Any:
+    return attempt()
+
 
 # Ask for the body as stored: Content-Length then counts the bytes we write, and nothing inflates.
 _DOWNLOAD_HEADERS = {"Accept-Encoding": "identity"}
@@ -219,6 +229,7 @@ def download_model(
     progress: ProgressCallback | None = None,
     temp_dir: PathLike | None = None,
     operation: str = "model download",
+    retry: Retry = _once,
 ) -> Any:
     """Download the model at ``path`` to a temporary file, verify it, and load it safely.
 
@@ -228,7 +239,9 @@ def download_model(
     """
     from .serialization import load_model
 
-    file = download_to_file(client, path, temp_dir=temp_dir, progress=progress, operation=operation)
+    file: Path = retry(
+        lambda: download_to_file(client, path, temp_dir=temp_dir, progress=progress, operation=operation)
+    )
     try:
         if file.stat().st_size == 0:
             raise ModelSerializationError("the model data is empty")
@@ -384,6 +397,7 @@ def upload_model(
     progress: ProgressCallback | None = None,
     temp_dir: PathLike | None = None,
     operation: str = "model upload",
+    retry: Retry = _once,
 ) -> httpx.Response:
     """Serialise ``model`` to a temporary file (``save``, default `save_model`) and upload it as
     ``file_field`` of the multipart ``parts`` (a generated model's ``to_multipart()``).
@@ -396,4 +410,5 @@ def upload_model(
         (save or save_model)(model, file)
         body = MultipartFileBody.from_parts(parts, file_field=file_field, file_path=file, progress=progress)
         _logger.debug("%s: %d bytes, boundary %s", operation, body.content_length, body.boundary)
-        return upload_file(client, path, body, operation=operation)
+        response: httpx.Response = retry(lambda: upload_file(client, path, body, operation=operation))
+        return response

@@ -14,6 +14,8 @@ import httpx
 import pytest
 import torch
 from conftest import BASIC, CLIENT_ID, MODEL_ID, SECRET, TRAINING_ID, ContractServer
+from fl_demonstrator_api.models import LocalModelUpload
+from fl_demonstrator_api.types import File
 from rawserver import raw_server
 from werkzeug.formparser import parse_form_data
 
@@ -23,6 +25,7 @@ from fl_client.exceptions import (
     APIConnectionError,
     APITimeoutError,
     BadRequestError,
+    InternalServerError,
     ModelDownloadException,
     ModelSerializationError,
     ModelUploadException,
@@ -333,6 +336,49 @@ def test_a_model_that_cannot_be_saved_is_typed_and_removes_the_temporary_file(tm
     with _comm("http://127.0.0.1:9", tmp_path) as comm, pytest.raises(ModelUploadException) as info:
         comm.upload_model(lambda: None, {}, 10)
     assert isinstance(info.value, ModelSerializationError)
+    assert list(tmp_path.iterdir()) == []
+
+
+# ---------------------------------------------------------------------------------------------
+# Re-running attempts (what the retry policy of fl_client._retry builds on)
+
+
+def _twice(attempt: Any) -> Any:
+    """A stand-in retry policy: one failed attempt, then one more."""
+    with pytest.raises(InternalServerError):
+        attempt()
+    return attempt()
+
+
+def test_an_upload_attempt_resends_the_same_body_from_the_same_file(
+    api: ContractServer, tmp_path: Path, big_model: torch.nn.Module
+) -> None:
+    api.expect("POST", PATH, status=500, json_body={"error": "Server Error (500)"})
+    api.expect("POST", PATH, status=201, json_body={"detail": "Model Update Accepted"})
+    http = create_client(base_url=api.url, authorization=BASIC).get_httpx_client()
+    form = LocalModelUpload(
+        model_file=File(payload=io.BytesIO(), file_name="model.pt"), round_=3, sample_size=60
+    )
+    parts = form.to_multipart()
+
+    response = transfer.upload_model(http, PATH, big_model, parts, temp_dir=tmp_path, retry=_twice)
+
+    assert response.status_code == 201
+    first, second = (request.get_data() for request in api.requests)
+    assert first == second  # same boundary, same bytes: the file was not serialised twice
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_download_attempt_starts_over_and_leaves_no_failed_file(
+    api: ContractServer, tmp_path: Path, big_model: torch.nn.Module, big_blob: bytes
+) -> None:
+    api.expect("GET", PATH, status=500, json_body={"error": "Server Error (500)"})
+    api.expect("GET", PATH, status=200, body=big_blob, content_type="application/octet-stream")
+    http = create_client(base_url=api.url, authorization=BASIC).get_httpx_client()
+
+    loaded = transfer.download_model(http, PATH, temp_dir=tmp_path, retry=_twice)
+
+    _assert_same_tensors(loaded, big_model)
     assert list(tmp_path.iterdir()) == []
 
 
