@@ -234,8 +234,10 @@ def download_model(
     """Download the model at ``path`` to a temporary file, verify it, and load it safely.
 
     Loading is `fl_client.serialization.load_model` with ``mmap=True``: a ``torch.save`` archive
-    is mapped, not copied, so the tensors share the file's pages (the file is removed at once; on
-    POSIX the mapping keeps its data). TorchScript and legacy files are read normally.
+    is mapped, not copied, so the tensors ARE the file's pages (the file is removed at once; on
+    POSIX the mapping keeps its data). The mapping is shared: the file is private to this call, so
+    writing the tensors (training) changes those pages in place instead of copying every page, and
+    the model costs its size once. TorchScript and legacy files are read normally.
     """
     from .serialization import load_model
 
@@ -251,6 +253,7 @@ def download_model(
             trust_remote_code=trust_remote_code,
             map_location=map_location,
             mmap=os.name == "posix",  # elsewhere a mapped file cannot be removed while in use
+            shared_mapping=True,  # the file is ours alone and removed next: training writes in place
         )
     finally:
         file.unlink(missing_ok=True)

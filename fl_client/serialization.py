@@ -22,6 +22,7 @@ import importlib
 import inspect
 import io
 import logging
+import mmap as mmap_module
 import os
 import pickle
 import pkgutil
@@ -189,10 +190,14 @@ def load_model(
     trust_remote_code: bool = False,
     map_location: Any = None,
     mmap: bool = False,
+    shared_mapping: bool = False,
 ) -> Any:
     """Load a model from a path or binary file, safely (see the module docstring).
 
-    ``mmap=True`` maps a ``torch.save`` file instead of reading it (paths only).
+    ``mmap=True`` maps a ``torch.save`` file instead of reading it (paths only). The mapping is
+    private (writing a tensor copies its pages) unless ``shared_mapping=True``: then writes go to
+    the file's own pages, so training costs no copy; only for a file nobody else uses (a removed
+    temporary file).
     """
     source: str | os.PathLike[str] | IO[bytes] = file
     _check_complete(source)
@@ -204,12 +209,16 @@ def load_model(
             raise ModelSerializationError(f"invalid TorchScript archive: {exc}") from exc
     # only torch.save's zip format can be mapped; legacy (pre-1.6) files are read
     use_mmap = mmap and isinstance(source, str | os.PathLike) and zipfile.is_zipfile(source)
+    mapping = contextlib.nullcontext()
+    if use_mmap and shared_mapping:
+        mapping = torch.serialization.set_default_mmap_options(mmap_module.MAP_SHARED)
     try:
         if trust_remote_code:
             _logger.warning("unpickling a model without restriction (trust_remote_code)")
-            return _torch_load(source, weights_only=False, map_location=map_location, mmap=use_mmap)
+            with mapping:
+                return _torch_load(source, weights_only=False, map_location=map_location, mmap=use_mmap)
         allowed = [*torch_nn_classes(), *(_resolve_class(name) for name in trusted_classes)]
-        with torch.serialization.safe_globals(allowed):
+        with torch.serialization.safe_globals(allowed), mapping:
             return _torch_load(source, weights_only=True, map_location=map_location, mmap=use_mmap)
     except pickle.UnpicklingError as exc:
         if "unsupported global" in str(exc).lower() or "not an allowed global" in str(exc):

@@ -142,6 +142,23 @@ def test_download_model_round_trips_tensors_and_leaves_no_file(
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_downloaded_model_can_be_trained_in_place(
+    api: ContractServer, tmp_path: Path, big_model: torch.nn.Module, big_blob: bytes
+) -> None:
+    # the tensors are a shared mapping of the (removed) temporary file: writing them must just work
+    api.expect("GET", PATH, status=200, body=big_blob, content_type="application/octet-stream")
+    with _comm(api.url, tmp_path) as comm:
+        loaded = comm.download_model()
+    optimizer = torch.optim.SGD(loaded.parameters(), lr=0.5)
+    loss = loaded(torch.ones(3, 2048)).sum()
+    loss.backward()
+    optimizer.step()
+    weight, original = loaded[0].weight, big_model[0].weight
+    assert torch.allclose(weight, original - 0.5 * weight.grad)
+    assert not torch.equal(weight, original)
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_download_onto_map_location(api: ContractServer, tmp_path: Path, big_blob: bytes) -> None:
     api.expect("GET", PATH, status=200, body=big_blob, content_type="application/octet-stream")
     seen: list[str] = []
