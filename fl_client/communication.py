@@ -109,7 +109,8 @@ class Communication:
             map_location: where `download_model` puts tensors (e.g. ``"cuda"``).
             progress: called as ``progress(done, total)`` while a model moves
                 (e.g. `fl_client.progress.StderrProgress`).
-            temp_dir: where models are staged during transfers; default ``TMPDIR``.
+            temp_dir: where models are staged during transfers; default ``$TMPDIR`` when set,
+                else ``/dev/shm`` when it has room (Linux), else the temporary directory.
             settings: settings to use instead of the environment's.
         """
         self.client_id = client_id
