@@ -10,40 +10,44 @@ Where the reference client is wrong, this one does the right thing:
 * in daisy-chain rounds the notification's model id is a LOCAL model: `upload_model` posts to
   the training's GLOBAL model (``global_model_id``, looked up from the training when not given);
 * failures raise exceptions that are both the reference class and a cause class
-  (`fl_client.exceptions`), with the server's message and without credentials.
+  (`fl_client.exceptions`), with the server's message and without credentials;
+* models stream through temporary files (`fl_client._transfer`) instead of sitting in memory
+  several times: a 1 GB model costs about its own size, not three or four times it.
 """
 
 from __future__ import annotations
 
+import io
 import logging
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import httpx
-from fl_demonstrator_api.api.models import download_model as _download_model
 from fl_demonstrator_api.api.models import upload_model_metrics as _upload_model_metrics
-from fl_demonstrator_api.api.trainings import get_training as _get_training
 from fl_demonstrator_api.client import Client
 from fl_demonstrator_api.models import LocalModelUpload, MetricsForm
 from fl_demonstrator_api.types import File
 
+from . import _transfer
 from ._auth import basic_authorization, redact
-from ._client import call, check_status, create_client, transport_error
-from ._retry import RetryPolicy
-from ._verify import metrics_outcome
+from ._client import call, create_client
+from ._config import MODEL_FILE_NAME
+from ._retry import Outcome, RetryPolicy, run_with_retries
+from ._verify import TrainingSnapshot, metrics_outcome, training_snapshot, upload_outcome
 from .exceptions import (
     APIError,
-    CommunicationException,
     FLClientError,
     MetricsUploadException,
     ModelDownloadException,
     ModelUploadException,
     operation_error,
 )
+from .progress import ProgressCallback
 from .settings import Settings
 
 if TYPE_CHECKING:
@@ -88,6 +92,8 @@ class Communication:
         trust_remote_code: bool | None = None,
         map_location: Any = None,
         max_retries: int | None = None,
+        progress: ProgressCallback | None = None,
+        temp_dir: str | os.PathLike[str] | None = None,
         settings: Settings | None = None,
     ) -> None:
         """Create a communication module for one round of one training.
@@ -107,6 +113,10 @@ class Communication:
             map_location: where `download_model` puts tensors (e.g. ``"cuda"``).
             max_retries: retries of transient failures per call (default 2; 0 disables). Uploads
                 are repeated only when the server's state shows the first one was not applied.
+            progress: called as ``progress(done, total)`` while a model moves
+                (e.g. `fl_client.progress.StderrProgress`).
+            temp_dir: where models are staged during transfers; default ``$TMPDIR`` when set,
+                else ``/dev/shm`` when it has room (Linux), else the temporary directory.
             settings: settings to use instead of the environment's.
         """
         self.client_id = client_id
@@ -129,6 +139,8 @@ class Communication:
         self.map_location = map_location
         self.retry_policy = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
         """When and how often calls are retried (see `fl_client._retry`)."""
+        self.progress = progress
+        self.temp_dir = temp_dir
         self._api: Client | None = None
 
     def __repr__(self) -> str:
@@ -355,60 +367,139 @@ class Communication:
             return self.trust_remote_code
         return self.settings.trust_remote_code
 
-    def download_model(self) -> Any:
+    def download_model(self, *, timeout: httpx.Timeout | float | None = None) -> Any:
         """Download model ``model_id`` and unpack it (safely).
 
+        The body streams to a temporary file, is checked against its Content-Length, and is
+        loaded from the file (memory-mapped where the format allows, onto ``map_location``).
+        Transient failures are retried (a GET is safe to repeat); ``timeout`` overrides the
+        client's for this call.
+
         Raises:
-            ModelDownloadException: no answer, an error status, or a model that cannot be unpacked.
+            ModelDownloadException: no answer, an error status, an incomplete body, or a model that
+                cannot be unpacked (also an `UnsafeModelError` when it needs a class not allowed).
         """
         self._logger.info("model download")
+        path = f"/api/models/{self.model_id}/"
+        http = self.api.get_httpx_client()
+        retry = self._retrying("model download", idempotent=True)
+        per_call = _per_call_timeout(timeout)
         try:
-            response = call(
-                lambda: _download_model.sync_detailed(str(self.model_id), client=self.api),
-                operation="model download",
-                method="GET",
-                path=f"/api/models/{self.model_id}/",
-                expected={200},
-                policy=self.retry_policy,
+            if _overrides(type(self), "unpack_model"):
+                # a subclass unpacks from bytes (the reference interface): give it the bytes
+                with _transfer.temporary_file(self.temp_dir) as file:
+                    retry(
+                        lambda: _transfer.download_to_file(
+                            http, path, file, progress=self.progress, timeout=per_call
+                        )
+                    )
+                    return self.unpack_model(file.read_bytes())
+            return _transfer.download_model(
+                http,
+                path,
+                trusted_classes=self._trusted(),
+                trust_remote_code=self._trust_remote_code(),
+                map_location=self.map_location,
+                progress=self.progress,
+                temp_dir=self.temp_dir,
+                retry=retry,
+                timeout=per_call,
             )
-            return self.unpack_model(response.content)
         except FLClientError as exc:
             raise operation_error(ModelDownloadException, exc) from exc
 
-    def upload_model(self, model: Any, metrics: Mapping[str, Any], sample_size: int) -> bool:
+    def upload_model(
+        self,
+        model: Any,
+        metrics: Mapping[str, Any],
+        sample_size: int,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+    ) -> bool:
         """Upload the local model of this round with its metrics and sample size.
 
         Posts to the training's global model (see the module docstring), multipart with the
         fields ``owner``, ``round``, ``sample_size``, repeated ``metric_names`` /
-        ``metric_values`` and the file ``model_file``. Returns True on 201.
+        ``metric_values`` and the file ``model_file``. The model is serialised to a temporary
+        file and streamed from it (random boundary, Content-Length, never whole in memory).
+        Returns True on 201.
+
+        The server accepts a second upload for the same round and then aggregates too early, so
+        a failed upload is repeated only when it provably never left (no connection), or when the
+        server's state shows it was not stored (`fl_client._verify.upload_outcome`); when the
+        state shows it WAS stored, the lost answer counts as success.
 
         Raises:
             ModelUploadException: the model cannot be packed, no answer, or an error status.
         """
         self._logger.info("model upload")
+        before: TrainingSnapshot | None = None
+
+        def target_path() -> str:
+            # read once the model is saved: the baseline is then as fresh as it can be
+            nonlocal before
+            before = training_snapshot(self.api, self.training_id, policy=self.retry_policy)
+            self.global_model_id = self.global_model_id or before.global_model_id
+            return f"/api/models/{self.global_model_id}/"
+
+        def outcome(_: APIError) -> Outcome:
+            assert before is not None and self.global_model_id is not None
+            return upload_outcome(
+                self.api,
+                training_id=self.training_id,
+                global_model_id=self.global_model_id,
+                client_id=self.client_id,
+                round_=self.round,
+                before=before,
+            )
+
         try:
-            target = self._upload_target()
             names, values = _metric_fields(metrics)
-            body = LocalModelUpload(
-                model_file=File(payload=_bytes_io(self.pack_model(model)), file_name="model.pt"),
+            form = LocalModelUpload(
+                model_file=File(payload=io.BytesIO(), file_name=MODEL_FILE_NAME),
                 round_=self.round,
                 sample_size=sample_size,
                 metric_names=names,
                 metric_values=values,
                 owner=str(self.client_id),
             )
-            path = f"/api/models/{target}/"
-            http = self.api.get_httpx_client()
-            try:
-                # the generated function fixes the multipart boundary to "+++", which model bytes
-                # may contain: send the contract's fields through the same httpx client instead
-                response = http.post(path, files=body.to_multipart())
-            except httpx.HTTPError as exc:
-                raise transport_error(exc, operation="model upload", method="POST", path=path) from exc
-            check_status(response, operation="model upload", expected={201})
+            save = None
+            if _overrides(type(self), "pack_model"):
+                # a subclass packs to bytes (the reference interface): stage its bytes
+                def save(model: Any, file: Path) -> None:
+                    file.write_bytes(self.pack_model(model))
+
+            _transfer.upload_model(
+                self.api.get_httpx_client(),
+                target_path,
+                model,
+                form.to_multipart(),
+                save=save,
+                progress=self.progress,
+                temp_dir=self.temp_dir,
+                retry=self._retrying("model upload", idempotent=False, verify=outcome),
+                timeout=_per_call_timeout(timeout),
+            )
             return True
         except FLClientError as exc:
             raise operation_error(ModelUploadException, exc) from exc
+
+    def _retrying(
+        self, operation: str, *, idempotent: bool, verify: Callable[[APIError], Outcome] | None = None
+    ) -> Callable[[Callable[[], Any]], Any]:
+        """This instance's retry policy around one attempt (see `fl_client._retry`)."""
+
+        def retry(attempt: Callable[[], Any]) -> Any:
+            return run_with_retries(
+                attempt,
+                operation=operation,
+                policy=self.retry_policy,
+                idempotent=idempotent,
+                verify=verify,
+                on_applied=lambda: None,
+            )
+
+        return retry
 
     def upload_metrics(self, metrics: Mapping[str, Any]) -> bool:
         """Upload metrics of the model ``model_id`` (test metrics of the global model).
@@ -433,30 +524,11 @@ class Communication:
                 verify=lambda _: metrics_outcome(
                     self.api, model_id=self.model_id, client_id=self.client_id, names=names, round_=self.round
                 ),
-                on_applied=lambda: None,  # type: ignore[arg-type,return-value]
+                on_applied=lambda: None,  # type: ignore[arg-type,return-value]  # the answer was lost
             )
             return True
         except FLClientError as exc:
             raise operation_error(MetricsUploadException, exc) from exc
-
-    def _upload_target(self) -> UUID | str:
-        """The training's global model id: given, else read from the training once."""
-        if self.global_model_id is None:
-            try:
-                response = call(
-                    lambda: _get_training.sync_detailed(str(self.training_id), client=self.api),
-                    operation="training lookup",
-                    method="GET",
-                    path=f"/api/trainings/{self.training_id}/",
-                    expected={200},
-                    policy=self.retry_policy,
-                )
-            except APIError as exc:
-                raise operation_error(CommunicationException, exc) from exc
-            parsed = response.parsed
-            model = getattr(parsed, "model", None)
-            self.global_model_id = UUID(str(model)) if model is not None else UUID(str(self.model_id))
-        return self.global_model_id
 
     # -----------------------------------------------------------------------------------------
     # Helpers
@@ -489,7 +561,13 @@ def _metric_fields(metrics: Mapping[str, Any]) -> tuple[list[str], list[str]]:
     return [str(name) for name in metrics], [str(value) for value in metrics.values()]
 
 
-def _bytes_io(data: bytes) -> Any:
-    import io
+def _overrides(cls: type, name: str) -> bool:
+    """True when ``cls`` replaces `Communication`'s method ``name``."""
+    return getattr(cls, name) is not getattr(Communication, name)
 
-    return io.BytesIO(data)
+
+def _per_call_timeout(timeout: httpx.Timeout | float | None) -> Any:
+    """A call's own timeout, or httpx's marker for "the client's"."""
+    if timeout is None:
+        return httpx.USE_CLIENT_DEFAULT
+    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)

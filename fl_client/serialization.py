@@ -16,11 +16,13 @@ This module imports torch; ``import fl_client`` does not import this module.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import importlib
 import inspect
 import io
 import logging
+import mmap as mmap_module
 import os
 import pickle
 import pkgutil
@@ -28,7 +30,7 @@ import re
 import tempfile
 import warnings
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -38,6 +40,7 @@ from .exceptions import ConfigurationError, ModelSerializationError, UnsafeModel
 
 __all__ = [
     "TrustedClass",
+    "estimated_size",
     "is_torchscript_archive",
     "is_torchscript_instance",
     "load_model",
@@ -52,12 +55,25 @@ _logger = logging.getLogger("fl.client.serialization")
 TrustedClass = str | type
 """A class allowed when unpickling: the class itself or its dotted name (``"mypkg.nets.Net"``)."""
 
-_REFUSED_RE = re.compile(r"GLOBAL ([\w.]+) was not an allowed global")
+# torch's two ways of refusing: a global outside the allow-list, or one from a module it blocks
+# outright (os, posix, subprocess, ...: no allow-list can admit those)
+_REFUSED_RE = re.compile(r"GLOBAL ([\w.]+) (?:was not an allowed global|whose module ([\w.]+) is blocked)")
 
 
 def is_torchscript_instance(obj: Any) -> bool:
     """True for a TorchScript module or function (saved with ``torch.jit.save``)."""
     return isinstance(obj, torch.jit.ScriptModule | torch.jit.ScriptFunction)
+
+
+@contextlib.contextmanager
+def _torchscript_is_the_wire_format() -> Iterator[None]:
+    """Silence torch's deprecation of TorchScript (2.13): the platform stores and serves TorchScript
+    archives, so saving and loading them is not the caller's choice to reconsider."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings(
+            "ignore", message=r".*torch\.jit\.(save|load)` is deprecated", category=DeprecationWarning
+        )
+        yield
 
 
 def save_model(model: Any, file: str | os.PathLike[str] | IO[bytes]) -> None:
@@ -68,12 +84,31 @@ def save_model(model: Any, file: str | os.PathLike[str] | IO[bytes]) -> None:
     try:
         if is_torchscript_instance(model):
             _logger.debug("save torchscript model")
-            torch.jit.save(model, file)
+            with _torchscript_is_the_wire_format():
+                torch.jit.save(model, file)
         else:
             _logger.debug("save torch model")
             torch.save(model, file)
     except (pickle.PicklingError, TypeError, AttributeError, RuntimeError) as exc:
         raise ModelSerializationError(f"cannot serialise {type(model).__name__}: {exc}") from exc
+
+
+def estimated_size(model: Any) -> int | None:
+    """About how many bytes `save_model` writes for ``model``: its tensors' storage (None: unknown).
+
+    Used to pick where to stage the file before writing it.
+    """
+    tensors: list[torch.Tensor]
+    if isinstance(model, torch.nn.Module):
+        tensors = list(model.state_dict().values())
+    elif isinstance(model, torch.Tensor):
+        tensors = [model]
+    elif isinstance(model, dict) and all(isinstance(v, torch.Tensor) for v in model.values()):
+        tensors = list(model.values())
+    else:
+        return None
+    storages = {t.untyped_storage().data_ptr(): t.untyped_storage().nbytes() for t in tensors}
+    return int(sum(storages.values()))
 
 
 def pack_model(model: Any) -> bytes:
@@ -130,6 +165,14 @@ def _resolve_class(name: TrustedClass) -> type:
 def _refusal(exc: Exception) -> UnsafeModelError:
     match = _REFUSED_RE.search(str(exc))
     refused = match.group(1) if match else None
+    if match and match.group(2):
+        message = (
+            f"refused to unpickle the model: it calls {refused}, from module {match.group(2)}, which can "
+            "run arbitrary code and is never allowed by safe loading. Only trust_remote_code=True (or "
+            "FL_CLIENT_TRUST_REMOTE_CODE=1) would unpickle it: do not, unless you trust the server and "
+            "every participant completely"
+        )
+        return UnsafeModelError(message, refused=refused)
     what = f"class {refused}" if refused else "a global that is not allowed"
     message = (
         f"refused to unpickle the model: it needs {what}, which is not in the allow-list. "
@@ -147,31 +190,71 @@ def load_model(
     trust_remote_code: bool = False,
     map_location: Any = None,
     mmap: bool = False,
+    shared_mapping: bool = False,
 ) -> Any:
     """Load a model from a path or binary file, safely (see the module docstring).
 
-    ``mmap=True`` maps a ``torch.save`` file instead of reading it (paths only).
+    ``mmap=True`` maps a ``torch.save`` file instead of reading it (paths only). The mapping is
+    private (writing a tensor copies its pages) unless ``shared_mapping=True``: then writes go to
+    the file's own pages, so training costs no copy; only for a file nobody else uses (a removed
+    temporary file).
     """
     source: str | os.PathLike[str] | IO[bytes] = file
+    _check_complete(source)
     if is_torchscript_archive(source):
         try:
-            return torch.jit.load(source, map_location=map_location)
+            with _torchscript_is_the_wire_format():
+                return torch.jit.load(source, map_location=map_location)
         except RuntimeError as exc:
             raise ModelSerializationError(f"invalid TorchScript archive: {exc}") from exc
-    use_mmap = mmap and isinstance(source, str | os.PathLike)
+    # only torch.save's zip format can be mapped; legacy (pre-1.6) files are read
+    use_mmap = mmap and isinstance(source, str | os.PathLike) and zipfile.is_zipfile(source)
+    mapping = contextlib.nullcontext()
+    if use_mmap and shared_mapping:
+        mapping = torch.serialization.set_default_mmap_options(mmap_module.MAP_SHARED)
     try:
         if trust_remote_code:
             _logger.warning("unpickling a model without restriction (trust_remote_code)")
-            return _torch_load(source, weights_only=False, map_location=map_location, mmap=use_mmap)
+            with mapping:
+                return _torch_load(source, weights_only=False, map_location=map_location, mmap=use_mmap)
         allowed = [*torch_nn_classes(), *(_resolve_class(name) for name in trusted_classes)]
-        with torch.serialization.safe_globals(allowed):
+        with torch.serialization.safe_globals(allowed), mapping:
             return _torch_load(source, weights_only=True, map_location=map_location, mmap=use_mmap)
     except pickle.UnpicklingError as exc:
-        if "Unsupported global" in str(exc) or "not an allowed global" in str(exc):
+        if "unsupported global" in str(exc).lower() or "not an allowed global" in str(exc):
             raise _refusal(exc) from None
+        if "Only persistent_load of storage is allowed" in str(exc):
+            raise UnsafeModelError(_LEGACY_MODULE) from None
         raise ModelSerializationError(f"invalid model file: {_first_line(exc)}") from exc
     except (RuntimeError, EOFError, ValueError, OSError, zipfile.BadZipFile) as exc:
         raise ModelSerializationError(f"invalid model file: {_first_line(exc)}") from exc
+
+
+_ZIP_MAGIC = b"PK\x03\x04"
+
+_LEGACY_MODULE = (
+    "refused to unpickle the model: it is a whole module saved in torch's legacy (pre-1.6) format, "
+    "which cannot be loaded safely. Re-save it with torch.save of a current torch, or, if you trust "
+    "its source, pass trust_remote_code=True (or FL_CLIENT_TRUST_REMOTE_CODE=1)"
+)
+
+
+def _check_complete(source: str | os.PathLike[str] | IO[bytes]) -> None:
+    """Refuse a zip archive without its central directory (a cut-off body) before torch reads it.
+
+    Both torch.save's format and TorchScript are zip archives, whose directory is at the END:
+    a truncated file, or one cut at a Content-Length smaller than the model, has none.
+    """
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as file:
+            magic = file.read(len(_ZIP_MAGIC))
+    else:
+        magic = source.read(len(_ZIP_MAGIC))
+        source.seek(0)
+    if magic == _ZIP_MAGIC and not zipfile.is_zipfile(source):
+        raise ModelSerializationError("the model file is an incomplete zip archive (truncated?)")
+    if hasattr(source, "seek"):
+        source.seek(0)
 
 
 def _torch_load(source: Any, *, weights_only: bool, map_location: Any, mmap: bool) -> Any:
