@@ -21,6 +21,7 @@ import sys
 import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from pathlib import Path
 from types import FrameType
 from uuid import UUID
 
@@ -40,7 +41,16 @@ from .communication import Communication
 from .exceptions import ConfigurationError
 from .settings import Settings
 
-__all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "build_parser", "load_communication", "main"]
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "build_parser",
+    "load_communication",
+    "main",
+    "run_download",
+    "run_serve",
+]
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # a configuration or runtime error, explained on stderr
@@ -77,6 +87,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     _add_serve(commands)
+    _add_download(commands)
     return parser
 
 
@@ -370,3 +381,66 @@ def load_communication(path: str) -> type[Communication]:
             f"{path!r} is not a Communication subclass; write `class {name}(fl_client.Communication): ...`"
         )
     return cls
+
+
+# ---------------------------------------------------------------------------------------------
+# download
+
+
+def _add_download(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    download = commands.add_parser(
+        "download",
+        help="save a model's file from the server (with a progress bar on a terminal)",
+        description=(
+            "Stream GET /api/models/MODEL_ID/ into a file, checked against its Content-Length, "
+            "retrying transient failures. Nothing is unpickled."
+        ),
+    )
+    add = download.add_argument
+    add("model_id", type=UUID, metavar="MODEL_ID", help="the model's UUID")
+    add(
+        "-o",
+        "--output",
+        required=True,
+        help="the file to write (replaced only when the download is complete)",
+    )
+    add("--base-url", help="the server (env FL_DEMONSTRATOR_BASE_URL; default http://localhost:8000)")
+    add("--username", help="user name (env FL_CLIENT_USERNAME)")
+    add("--password", help="password (env FL_CLIENT_PASSWORD; prefer the variable)")
+    add("--token", help="API token instead of user name and password (env FL_CLIENT_TOKEN)")
+    download.set_defaults(handler=run_download)
+
+
+def run_download(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
+    """``fl-client download``: one model file to disk, atomically."""
+    from . import _transfer
+    from ._client import create_client
+    from ._retry import RetryPolicy, run_with_retries
+    from .exceptions import FLClientError
+    from .progress import StderrProgress
+
+    env = os.environ if environ is None else environ
+    authorization = _authorization(args, env)
+    if authorization is None:
+        raise ConfigurationError("give --username/--password or --token (or FL_CLIENT_USERNAME/...)")
+    base_url = (args.base_url or Settings.from_env(env).base_url).rstrip("/")
+    output = Path(args.output)
+    partial = output.with_name(output.name + ".part")
+    path = f"/api/models/{args.model_id}/"
+    with create_client(base_url=base_url, authorization=authorization) as client:
+        try:
+            run_with_retries(
+                lambda: _transfer.download_to_file(
+                    client.get_httpx_client(), path, partial, progress=StderrProgress("download")
+                ),
+                operation="model download",
+                policy=RetryPolicy(),
+                idempotent=True,
+            )
+        except FLClientError as exc:
+            partial.unlink(missing_ok=True)
+            print(f"fl-client download: {exc}", file=sys.stderr)
+            return EXIT_ERROR
+    partial.replace(output)
+    print(f"{output}: {output.stat().st_size} bytes", file=sys.stderr)
+    return EXIT_OK

@@ -257,3 +257,32 @@ def test_client_id_is_looked_up_from_the_credentials(
     with caplog.at_level(logging.WARNING):
         assert _lookup_client_id(settings, BASIC) is None
     assert "FL_CLIENT_CLIENT_ID" in caplog.text and BASIC.split()[1] not in caplog.text
+
+
+def test_download_command_writes_the_file(
+    api: ContractServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import MODEL_ID, TOKEN
+
+    blob = bytes(range(256)) * 4096
+    api.expect(
+        "GET", f"/api/models/{MODEL_ID}/", status=200, body=blob, content_type="application/octet-stream"
+    )
+    api.expect(
+        "GET", f"/api/models/{MODEL_ID}/", status=400, json_body={"detail": f"Model {MODEL_ID} not found."}
+    )
+    monkeypatch.setenv("FL_CLIENT_TOKEN", TOKEN)
+    out = tmp_path / "model.pt"
+    assert main(["download", MODEL_ID, "-o", str(out), "--base-url", api.url]) == 0
+    assert out.read_bytes() == blob
+    assert api.requests[0].headers["Authorization"] == f"Token {TOKEN}"
+    assert (
+        main(["download", MODEL_ID, "-o", str(tmp_path / "missing.pt"), "--base-url", api.url]) == EXIT_ERROR
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]  # no partial file left
+
+
+def test_download_command_needs_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("FL_CLIENT_TOKEN", "FL_CLIENT_USERNAME", "FL_CLIENT_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    assert main(["download", "35331953-e6bf-4a47-bba6-a821465254db", "-o", str(tmp_path / "m")]) == EXIT_ERROR
