@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 from types import FrameType
+from typing import Any
 from uuid import UUID
 
 from ._auth import redact, resolve_authorization
@@ -154,12 +155,7 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=UUID,
         help="your user's UUID, handed to scripts as FL_CLIENT_CLIENT_ID (env FL_CLIENT_CLIENT_ID)",
     )
-    add("--username", help="user name for scripts' Basic auth (env FL_CLIENT_USERNAME)")
-    add(
-        "--password",
-        help="password (env FL_CLIENT_PASSWORD; prefer the variable: options show in the process list)",
-    )
-    add("--token", help="API token instead of user name and password (env FL_CLIENT_TOKEN)")
+    _add_credentials(add)
     add(
         "--max-concurrent",
         type=int,
@@ -307,6 +303,16 @@ def _serve_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Setting
     return settings
 
 
+def _add_credentials(add: Callable[..., Any]) -> None:
+    """--username/--password or --token, with their environment variables."""
+    add("--username", help="user name for Basic auth (env FL_CLIENT_USERNAME)")
+    add(
+        "--password",
+        help="password (env FL_CLIENT_PASSWORD; prefer the variable: options show in the process list)",
+    )
+    add("--token", help="API token instead of user name and password (env FL_CLIENT_TOKEN)")
+
+
 def _authorization(args: argparse.Namespace, env: Mapping[str, str]) -> str | None:
     username = args.username or env.get("FL_CLIENT_USERNAME") or None
     password = args.password or env.get("FL_CLIENT_PASSWORD") or None
@@ -405,9 +411,7 @@ def _add_download(commands: argparse._SubParsersAction[argparse.ArgumentParser])
         help="the file to write (replaced only when the download is complete)",
     )
     add("--base-url", help="the server (env FL_DEMONSTRATOR_BASE_URL; default http://localhost:8000)")
-    add("--username", help="user name (env FL_CLIENT_USERNAME)")
-    add("--password", help="password (env FL_CLIENT_PASSWORD; prefer the variable)")
-    add("--token", help="API token instead of user name and password (env FL_CLIENT_TOKEN)")
+    _add_credentials(add)
     download.set_defaults(handler=run_download)
 
 
