@@ -120,3 +120,11 @@ def test_notification_schema_rejects_bad_uuid(contract: Contract) -> None:
                 "training_uuid": "x",
             }
         )
+
+
+def test_every_answer_of_the_receiver_is_documented_for_every_webhook(contract: Contract) -> None:
+    # fl_client.receiver answers these (see tests/test_receiver.py for when)
+    answers = {"TRAINING_START": 200, "UPDATE_ROUND_START": 202, "MODEL_TEST_ROUND": 202,
+               "SWAG_ROUND_START": 202, "TRAINING_FINISHED": 200, "CLIENT_REMOVED": 200}  # fmt: skip
+    for kind, success in answers.items():
+        assert {success, 400, 405, 408, 411, 413, 500, 503} == contract.webhook_answer_statuses(kind), kind
