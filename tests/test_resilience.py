@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from uuid import UUID
 
 import pytest
@@ -80,15 +81,23 @@ def test_download_survives_a_dropped_connection(faults: FaultServer) -> None:
 
 
 def test_download_cut_off_midway_is_retried_then_typed(
-    faults: FaultServer, caplog: pytest.LogCaptureFixture
+    faults: FaultServer, caplog: pytest.LogCaptureFixture, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    import fl_client.serialization
+
+    loads: list[object] = []
+    monkeypatch.setattr(fl_client.serialization, "load_model", lambda *a, **k: loads.append(a))
     body = torch_bytes(small_model())
-    faults.push(truncated(body, len(body) // 2))
+    faults.push(truncated(body, len(body) // 2))  # Content-Length says more than ever arrives
+    comm = comm_for(faults.url)
+    comm.temp_dir = tmp_path
     with caplog.at_level(logging.DEBUG), pytest.raises(ModelDownloadException) as info:
-        comm_for(faults.url).download_model()
+        comm.download_model()
     assert isinstance(info.value, APIConnectionError)
     assert info.value.attempts == 3 and len(faults.requests) == 3
     assert "after 3 attempts" in str(info.value)
+    assert loads == []  # torch never saw the partial bytes
+    assert list(tmp_path.iterdir()) == []  # and no temporary file is left
     assert_clean(info.value, caplog)
 
 
