@@ -12,7 +12,9 @@ Where the reference client is wrong, this one does the right thing:
 * failures raise exceptions that are both the reference class and a cause class
   (`fl_client.exceptions`), with the server's message and without credentials;
 * models stream through temporary files (`fl_client._transfer`) instead of sitting in memory
-  several times: a 1 GB model costs about its own size, not three or four times it.
+  several times: a 1 GB model costs about its own size, not three or four times it;
+* every request has a timeout, and transient failures are retried (`fl_client._retry`) without
+  ever sending a round's upload or test metrics twice (`fl_client._verify`).
 """
 
 from __future__ import annotations
