@@ -74,6 +74,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def do_GET(self) -> None:
+        if self.path == f"/api/trainings/{TRAINING_ID}/":
+            # fl_client reads the training before each upload (target and stored-upload count)
+            self._answer(200, {"id": TRAINING_ID, "state": "O", "target_num_updates": 1,
+                               "aggregation_method": "FedAvg", "model": next(iter(self.server.files), TRAINING_ID),
+                               "actor": CLIENT_ID, "participants": [CLIENT_ID],
+                               "local_models_arrived": 0, "local_models_expected": 1})  # fmt: skip
+            return
         file = self.server.files.get(self._model_id())
         if file is None:
             self._answer(400, {"detail": f"Model {self._model_id()} not found."})
