@@ -63,6 +63,7 @@ from .exceptions import ConfigurationError, DispatcherStoppedError
 from .settings import Settings
 
 if TYPE_CHECKING:
+    from ._handlers import NotificationHandlers
     from .communication import Communication
 
 __all__ = [
@@ -413,7 +414,12 @@ class DispatchScope:
     submissions: list[Submission] = field(default_factory=list)
 
     def submit(
-        self, communication: type[Communication], action: str, training_id: UUID, round: int, model_id: UUID
+        self,
+        communication: type[NotificationHandlers],
+        action: str,
+        training_id: UUID,
+        round: int,
+        model_id: UUID,
     ) -> Submission:
         argv = communication.script_command(
             action, training_id, round, model_id, settings=self.dispatcher.settings
