@@ -32,6 +32,7 @@ from .exceptions import (
     NotificationError,
     PermissionDeniedError,
     RateLimitError,
+    SwagUploadException,
     UnexpectedStatusError,
     UnsafeModelError,
 )
@@ -67,6 +68,7 @@ __all__ = [
     "RateLimitError",
     "ScriptDispatcher",
     "Settings",
+    "SwagUploadException",
     "TrainResult",
     "TrainingScript",
     "UnexpectedStatusError",

@@ -29,12 +29,12 @@ from uuid import UUID
 import httpx
 from fl_demonstrator_api.api.models import upload_model_metrics as _upload_model_metrics
 from fl_demonstrator_api.client import Client
-from fl_demonstrator_api.models import LocalModelUpload, MetricsForm
+from fl_demonstrator_api.models import LocalModelUpload, MetricsForm, SwagUpload
 from fl_demonstrator_api.types import File
 
 from . import _transfer
 from ._auth import basic_authorization, redact
-from ._client import call, create_client
+from ._client import call, check_status, create_client, transport_error
 from ._config import MODEL_FILE_NAME
 from ._handlers import NotificationHandlers
 from ._retry import Outcome, RetryPolicy, run_with_retries
@@ -45,6 +45,7 @@ from .exceptions import (
     MetricsUploadException,
     ModelDownloadException,
     ModelUploadException,
+    SwagUploadException,
     operation_error,
 )
 from .progress import ProgressCallback
@@ -422,6 +423,61 @@ class Communication(NotificationHandlers):
             return True
         except FLClientError as exc:
             raise operation_error(MetricsUploadException, exc) from exc
+
+    def upload_swag(
+        self,
+        first_moment: Any,
+        second_moment: Any,
+        sample_size: int,
+        *,
+        timeout: httpx.Timeout | float | None = None,
+    ) -> bool:
+        """Upload this round's SWAG statistics (the ``swag`` action, after ``SWAG_ROUND_START``).
+
+        ``first_moment`` and ``second_moment`` are 1-D tensors with one entry per model parameter,
+        in ``parameters()`` order; they go to model ``model_id`` (the global model) with
+        ``round`` and ``sample_size``. Returns True on 201. Like the other uploads it is repeated
+        only when it never left or the server shows it was not stored (its SWAG metrics for this
+        round and reporter).
+
+        Raises:
+            SwagUploadException: no answer or an error status (this server answers most SWAG
+                errors with 500 and a ``detail``).
+        """
+        self._logger.info("swag upload")
+        path = f"/api/models/{self.model_id}/swag/"
+        try:
+            form = SwagUpload(
+                round_=self.round,
+                sample_size=sample_size,
+                first_moment_file=File(
+                    payload=io.BytesIO(self.pack_model(first_moment)), file_name="first.pt"
+                ),
+                second_moment_file=File(
+                    payload=io.BytesIO(self.pack_model(second_moment)), file_name="second.pt"
+                ),
+            )
+            http = self.api.get_httpx_client()
+
+            def attempt() -> None:
+                # httpx picks a random boundary (the generated function would use "+++")
+                try:
+                    response = http.post(path, files=form.to_multipart(), timeout=_per_call_timeout(timeout))
+                except httpx.HTTPError as exc:
+                    raise transport_error(exc, operation="swag upload", method="POST", path=path) from exc
+                check_status(response, operation="swag upload", expected={201})
+
+            keys = ["SWAG First Moment Local", "SWAG Second Moment Local"]
+            self._retrying(
+                "swag upload",
+                idempotent=False,
+                verify=lambda _: metrics_outcome(
+                    self.api, model_id=self.model_id, client_id=self.client_id, names=keys, round_=self.round
+                ),
+            )(attempt)
+            return True
+        except FLClientError as exc:
+            raise operation_error(SwagUploadException, exc) from exc
 
     # -----------------------------------------------------------------------------------------
     # Helpers

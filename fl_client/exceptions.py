@@ -17,7 +17,8 @@
     ├── CommunicationException         a `Communication` operation failed (reference client's name)
     │   ├── ModelDownloadException
     │   ├── ModelUploadException
-    │   └── MetricsUploadException
+    │   ├── MetricsUploadException
+    │   └── SwagUploadException         (SWAG statistics; not in the reference client)
     ├── ModelSerializationError        a model could not be packed or unpacked
     │   └── UnsafeModelError           unpacking needs a class outside the allow-list
     ├── ConfigurationError             a setting or argument is missing or invalid
@@ -64,6 +65,7 @@ __all__ = [
     "NotificationError",
     "PermissionDeniedError",
     "RateLimitError",
+    "SwagUploadException",
     "UnexpectedStatusError",
     "UnsafeModelError",
     "operation_error",
@@ -159,6 +161,10 @@ class ModelUploadException(CommunicationException):
 
 class MetricsUploadException(CommunicationException):
     """Uploading metrics failed."""
+
+
+class SwagUploadException(CommunicationException):
+    """Uploading SWAG statistics failed."""
 
 
 class ModelSerializationError(FLClientError):

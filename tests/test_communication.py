@@ -361,3 +361,28 @@ def test_lifecycle_handlers(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     assert "Training is initialized." in out and "Training is finished." in out
     assert Communication.unknown_message("SOMETHING", UUID(TRAINING_ID), {"x": 1}) == 400
+
+
+# ----------------------------------------------------------------------------- SWAG statistics
+
+
+def test_upload_swag_sends_both_moments(api: ContractServer) -> None:
+    api.expect(
+        "POST", f"/api/models/{MODEL_ID}/swag/", status=201, json_body={"detail": "SWAG Statistic Accepted"}
+    )
+    first, second = torch.arange(26, dtype=torch.float32), torch.ones(26)
+    assert make(api).upload_swag(first, second, sample_size=12) is True
+    fields, uploads = form_of(api.requests[0])
+    assert fields == {"round": ["0"], "sample_size": ["12"]}
+    assert torch.equal(torch.load(__import__("io").BytesIO(uploads["first_moment_file"][1])), first)
+    assert torch.equal(torch.load(__import__("io").BytesIO(uploads["second_moment_file"][1])), second)
+
+
+def test_upload_swag_error_carries_the_servers_text(api: ContractServer) -> None:
+    from fl_client.exceptions import SwagUploadException
+
+    text = f"[ErrorDetail(string='Training with ID {TRAINING_ID} is in state O', code='invalid')]"
+    api.expect("POST", f"/api/models/{MODEL_ID}/swag/", status=500, json_body={"detail": text})
+    with pytest.raises(SwagUploadException) as info:
+        make(api).upload_swag(torch.zeros(2), torch.zeros(2), 1)
+    assert isinstance(info.value, InternalServerError) and info.value.server_message == text

@@ -270,3 +270,15 @@ def test_upload_that_never_connects_is_retried_then_typed(caplog: pytest.LogCapt
             sock.close()
     assert isinstance(info.value, APITimeoutError) and info.value.attempts == 3
     assert_clean(info.value, caplog)
+
+
+def test_swag_statistics_whose_answer_was_lost_are_not_sent_twice(faults: FaultServer) -> None:
+    stored = [
+        {"id": n, "identifier": None, "key": key, "value_float": None, "value_binary": "AA==", "step": 0,
+         "model": MODEL_ID, "reporter": CLIENT_ID}
+        for n, key in enumerate(["SWAG First Moment Local", "SWAG Second Moment Local"])
+    ]  # fmt: skip
+    faults.push(close_before_answer(), respond(200, stored))
+    moment = small_model().state_dict()["0.bias"]
+    assert comm_for(faults.url).upload_swag(moment, moment, 3) is True
+    assert len(posts(faults)) == 1
