@@ -68,7 +68,7 @@ environment variables the script receives (besides this process's own):
   FL_CLIENT_GLOBAL_MODEL_ID   the training's global model, when known
   FL_DEMONSTRATOR_BASE_URL    the server
   FL_CLIENT_AUTHORIZATION     the Authorization value from the credentials given here
-  FL_CLIENT_CLIENT_ID         --client-id, when given
+  FL_CLIENT_CLIENT_ID         --client-id, else looked up from the credentials at start
 A script builds its Communication from them with Communication.from_env().
 
 SIGINT/SIGTERM: stop accepting, give running scripts --grace-period seconds, then terminate
@@ -153,7 +153,7 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add(
         "--client-id",
         type=UUID,
-        help="your user's UUID, handed to scripts as FL_CLIENT_CLIENT_ID (env FL_CLIENT_CLIENT_ID)",
+        help="your user's UUID, handed to scripts as FL_CLIENT_CLIENT_ID (env FL_CLIENT_CLIENT_ID; default: looked up from the credentials)",
     )
     _add_credentials(add)
     add(
