@@ -27,11 +27,9 @@ import os
 import pickle
 import pkgutil
 import re
-import tempfile
 import warnings
 import zipfile
 from collections.abc import Iterable, Iterator
-from pathlib import Path
 from typing import IO, Any
 
 import torch
@@ -285,10 +283,3 @@ def unpack_model(
         trust_remote_code=trust_remote_code,
         map_location=map_location,
     )
-
-
-def temporary_model_file(directory: str | None = None) -> Path:
-    """A new empty temporary file for a model; the caller deletes it."""
-    handle, name = tempfile.mkstemp(prefix="fl-client-model-", suffix=".pt", dir=directory)
-    os.close(handle)
-    return Path(name)

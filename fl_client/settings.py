@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ._config import DEFAULT_BASE_URL, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT
@@ -77,7 +77,3 @@ class Settings:
 
     def resolved_working_directory(self) -> Path:
         return Path(self.working_directory) if self.working_directory else Path.cwd()
-
-    def describe(self) -> dict[str, object]:
-        """The settings as a plain dict (they hold no secrets)."""
-        return {f.name: getattr(self, f.name) for f in fields(self)}
