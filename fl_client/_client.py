@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Collection
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import httpx
 from fl_demonstrator_api.client import Client
@@ -27,6 +27,7 @@ __all__ = [
     "call",
     "check_status",
     "create_client",
+    "send",
     "transport_error",
 ]
 
@@ -127,6 +128,25 @@ def check_status(
     error = status_error(response, operation=operation, attempts=attempts)
     _logger.error("%s", error.message)
     raise error
+
+
+def send(
+    http: httpx.Client,
+    method: str,
+    path: str,
+    *,
+    operation: str,
+    expected: Collection[int],
+    **request: Any,
+) -> httpx.Response:
+    """One request straight through the generated client's httpx client (for bodies the generated
+    code cannot stream or frames badly), mapped like `call`: the answer when its status is
+    expected, else the typed status error; the typed connection error when no answer came."""
+    try:
+        response = http.request(method, path, **request)
+    except httpx.HTTPError as exc:
+        raise transport_error(exc, operation=operation, method=method, path=path) from exc
+    return check_status(response, operation=operation, expected=expected)
 
 
 def call(

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from fl_demonstrator_api.types import RequestFiles
 
-from ._client import check_status, transport_error
+from ._client import check_status, send, transport_error
 from ._config import (
     HTTP_READ_BYTES,
     MODEL_FILE_NAME,
@@ -387,11 +387,16 @@ def upload_file(
     subclass for any other status.
     """
     _raise_http_read_size()
-    try:
-        response = client.post(path, content=body, headers=body.headers, timeout=timeout)
-    except httpx.HTTPError as exc:
-        raise transport_error(exc, operation=operation, method="POST", path=path) from exc
-    return check_status(response, operation=operation, expected=expected)
+    return send(
+        client,
+        "POST",
+        path,
+        operation=operation,
+        expected=expected,
+        content=body,
+        headers=body.headers,
+        timeout=timeout,
+    )
 
 
 def upload_model(

@@ -34,7 +34,7 @@ from fl_demonstrator_api.types import File
 
 from . import _transfer
 from ._auth import basic_authorization, redact
-from ._client import call, check_status, create_client, transport_error
+from ._client import call, create_client, send
 from ._config import MODEL_FILE_NAME
 from ._handlers import NotificationHandlers
 from ._retry import Outcome, RetryPolicy, run_with_retries
@@ -242,7 +242,7 @@ class Communication(NotificationHandlers):
         return self._api
 
     def close(self) -> None:
-        """Close the HTTP connections (also done on garbage collection)."""
+        """Close the HTTP connections (``with Communication(...) as comm:`` does it on exit)."""
         if self._api is not None:
             self._api.get_httpx_client().close()
             self._api = None
@@ -461,11 +461,8 @@ class Communication(NotificationHandlers):
 
             def attempt() -> None:
                 # httpx picks a random boundary (the generated function would use "+++")
-                try:
-                    response = http.post(path, files=form.to_multipart(), timeout=_per_call_timeout(timeout))
-                except httpx.HTTPError as exc:
-                    raise transport_error(exc, operation="swag upload", method="POST", path=path) from exc
-                check_status(response, operation="swag upload", expected={201})
+                send(http, "POST", path, operation="swag upload", expected={201},
+                     files=form.to_multipart(), timeout=_per_call_timeout(timeout))  # fmt: skip
 
             keys = ["SWAG First Moment Local", "SWAG Second Moment Local"]
             self._retrying(
