@@ -8,10 +8,8 @@ Importing this package does not import torch: only packing and unpacking models 
 
 from __future__ import annotations
 
-from ._auth import basic_authorization, token_authorization
-from ._client import DEFAULT_TIMEOUT, create_client
-from .communication import Communication, is_torchscript_instance
-from .dispatch import ScriptDispatcher
+from ._core.auth import basic_authorization, token_authorization
+from ._core.http import DEFAULT_TIMEOUT, create_client
 from .exceptions import (
     APIConnectionError,
     APIError,
@@ -36,9 +34,11 @@ from .exceptions import (
     UnexpectedStatusError,
     UnsafeModelError,
 )
-from .notifications import parse_notification
-from .receiver import NotificationReceiver
-from .script import TrainingScript, TrainResult
+from .participant.communication import Communication, is_torchscript_instance
+from .participant.dispatch import ScriptDispatcher
+from .participant.notifications import parse_notification
+from .participant.receiver import NotificationReceiver
+from .participant.script import TrainingScript, TrainResult
 from .settings import Settings
 
 __version__ = "0.1.0"

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._config import DEFAULT_BASE_URL, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT
+from ._core.config import DEFAULT_BASE_URL, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT
 from .exceptions import ConfigurationError
 
 __all__ = ["Settings"]

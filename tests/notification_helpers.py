@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from fl_client import NotificationReceiver, ScriptDispatcher, Settings
-from fl_client.dispatch import RunKey, RunState, ScriptRun
+from fl_client.participant.runs import RunKey, RunState, ScriptRun
 
 TRAINING_ID = "600355d0-f7b4-421f-9123-7a133d558bd8"
 GLOBAL_MODEL_ID = "35331953-e6bf-4a47-bba6-a821465254db"

@@ -20,7 +20,7 @@ from helpers import wait_for
 from notification_helpers import GLOBAL_MODEL_ID, RECORD_SCRIPT, TRAINING_ID, notification
 
 from fl_client import Communication, ConfigurationError
-from fl_client._auth import basic_authorization
+from fl_client._core.auth import basic_authorization
 from fl_client.cli import EXIT_ERROR, EXIT_USAGE, build_parser, load_communication, main
 
 SERVE_OPTIONS = [
@@ -245,7 +245,7 @@ def test_client_id_is_looked_up_from_the_credentials(
     from conftest import BASIC, CLIENT_ID
 
     from fl_client import Settings
-    from fl_client.cli import _lookup_client_id
+    from fl_client.cli.serve import _lookup_client_id
 
     api.expect("GET", "/api/users/myself/", status=200, json_body={
         "username": "alice", "first_name": "", "last_name": "", "email": "", "id": CLIENT_ID,

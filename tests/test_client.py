@@ -26,7 +26,7 @@ from fl_demonstrator_api.models import (
 from test_communication import TRAINING
 
 from fl_client import DEFAULT_TIMEOUT, ConfigurationError, create_client
-from fl_client._client import call
+from fl_client._core.http import call
 from fl_client.exceptions import BadRequestError
 
 

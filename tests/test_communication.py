@@ -331,7 +331,7 @@ def script_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
 def test_start_methods_run_the_script_with_the_reference_argv(
     script_settings: Path, method: str, action: str
 ) -> None:
-    from fl_client._handlers import _BACKGROUND
+    from fl_client.participant.handlers import _BACKGROUND
 
     getattr(Communication, method)(UUID(TRAINING_ID), 4, UUID(MODEL_ID))
     wait_for(script_settings.exists)

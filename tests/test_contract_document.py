@@ -123,7 +123,7 @@ def test_notification_schema_rejects_bad_uuid(contract: Contract) -> None:
 
 
 def test_every_answer_of_the_receiver_is_documented_for_every_webhook(contract: Contract) -> None:
-    # fl_client.receiver answers these (see tests/test_receiver.py for when)
+    # fl_client.participant.receiver answers these (see tests/test_receiver.py for when)
     answers = {"TRAINING_START": 200, "UPDATE_ROUND_START": 202, "MODEL_TEST_ROUND": 202,
                "SWAG_ROUND_START": 202, "TRAINING_FINISHED": 200, "CLIENT_REMOVED": 200}  # fmt: skip
     for kind, success in answers.items():

@@ -21,8 +21,9 @@ from notification_helpers import (
 )
 
 from fl_client import Communication, ConfigurationError, DispatcherStoppedError, ScriptDispatcher, Settings
-from fl_client._auth import basic_authorization
-from fl_client.dispatch import RunState, dispatching_to
+from fl_client._core.auth import basic_authorization
+from fl_client.participant.runs import RunState
+from fl_client.participant.scope import dispatching_to
 
 CLIENT_ID = UUID("1da54bb8-9d1f-4a3c-8d7e-0f6e2f2b9a11")
 AUTH = basic_authorization("alice", "s3cr3t-password")

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from fl_client import exceptions
-from fl_client._client import _TRANSPORT_ERRORS, transport_error
+from fl_client._core.http import _TRANSPORT_ERRORS, transport_error
 from fl_client.exceptions import (
     APIConnectionError,
     APIStatusError,

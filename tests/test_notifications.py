@@ -23,7 +23,7 @@ from notification_helpers import (
 )
 
 from fl_client import NotificationError, NotificationReceiver, parse_notification
-from fl_client.notifications import (
+from fl_client.participant.notifications import (
     ClientRemovedNotification,
     ModelTestRoundNotification,
     SwagRoundStartNotification,

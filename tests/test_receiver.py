@@ -39,7 +39,7 @@ from notification_helpers import (
 )
 
 from fl_client import Communication, NotificationReceiver, ScriptDispatcher
-from fl_client.dispatch import RunState
+from fl_client.participant.runs import RunState
 
 T = UUID(TRAINING_ID)
 

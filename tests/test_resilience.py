@@ -28,7 +28,7 @@ from helpers import same_parameters, small_model, torch_bytes
 from test_communication import TRAINING
 
 from fl_client import Communication
-from fl_client._retry import RetryPolicy
+from fl_client._core.retry import RetryPolicy
 from fl_client.exceptions import (
     APIConnectionError,
     APITimeoutError,

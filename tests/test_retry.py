@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from fl_client import ConfigurationError
-from fl_client._client import transport_error
-from fl_client._retry import Outcome, RetryPolicy, retry_delay, run_with_retries, should_retry
+from fl_client._core.http import transport_error
+from fl_client._core.retry import Outcome, RetryPolicy, retry_delay, run_with_retries, should_retry
 from fl_client.exceptions import (
     APIConnectionError,
     APIError,

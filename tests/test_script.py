@@ -9,7 +9,7 @@ from conftest import BASIC, CLIENT_ID, MODEL_ID, TRAINING_ID, ContractServer
 from helpers import same_parameters, small_model, torch_bytes
 
 from fl_client import Communication, TrainingScript, TrainResult
-from fl_client.script import (
+from fl_client.participant.script import (
     EXIT_CONFIGURATION,
     EXIT_HANDLER_FAILED,
     EXIT_NO_HANDLER,

@@ -6,7 +6,7 @@ import pytest
 from conftest import BASIC, SECRET, TOKEN
 
 from fl_client import ConfigurationError, Settings, basic_authorization, token_authorization
-from fl_client._auth import AuthorizationHeader, redact, resolve_authorization
+from fl_client._core.auth import AuthorizationHeader, redact, resolve_authorization
 
 
 def test_defaults() -> None:

@@ -20,7 +20,7 @@ from rawserver import raw_server
 from werkzeug.formparser import parse_form_data
 
 from fl_client import Communication, create_client
-from fl_client import _transfer as transfer
+from fl_client._core import transfer
 from fl_client.exceptions import (
     APIConnectionError,
     APITimeoutError,
@@ -367,7 +367,7 @@ def test_a_model_that_cannot_be_saved_is_typed_and_removes_the_temporary_file(tm
 
 
 # ---------------------------------------------------------------------------------------------
-# Re-running attempts (what the retry policy of fl_client._retry builds on)
+# Re-running attempts (what the retry policy of fl_client._core.retry builds on)
 
 
 def _twice(attempt: Any) -> Any:
@@ -460,6 +460,8 @@ def test_staging_in_ram_only_when_it_has_room(monkeypatch: pytest.MonkeyPatch) -
 
 
 def test_importing_the_transfer_code_does_not_import_torch() -> None:
-    code = "import sys, fl_client, fl_client._transfer, fl_client.progress; print('torch' in sys.modules)"
+    code = (
+        "import sys, fl_client, fl_client._core.transfer, fl_client.progress; print('torch' in sys.modules)"
+    )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert result.stdout.strip() == "False"

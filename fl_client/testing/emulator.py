@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import httpx
 
-from .._auth import basic_authorization
+from .._core.auth import basic_authorization
 from ._lifecycle import TrainingEngine
 from ._notifier import (
     DEFAULT_NOTIFICATION_RETRIES,

@@ -18,9 +18,9 @@ from fl_demonstrator_api.api.trainings import get_training, list_training_models
 from fl_demonstrator_api.client import Client
 from fl_demonstrator_api.models import LocalModel, Metric, TrainingWithRounds
 
-from ._client import call
-from ._retry import Outcome, RetryPolicy
-from .exceptions import APIError
+from ..exceptions import APIError
+from .http import call
+from .retry import Outcome, RetryPolicy
 
 __all__ = ["TrainingSnapshot", "metrics_outcome", "training_snapshot", "upload_outcome"]
 

@@ -10,16 +10,16 @@ import httpx
 from fl_demonstrator_api.client import Client
 from fl_demonstrator_api.types import Response
 
-from ._auth import AuthorizationHeader, resolve_authorization
-from ._config import (
+from ..exceptions import APIConnectionError, APIError, APITimeoutError, status_error
+from ..settings import Settings
+from .auth import AuthorizationHeader, resolve_authorization
+from .config import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_POOL_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
     DEFAULT_WRITE_TIMEOUT,
 )
-from ._retry import Outcome, RetryPolicy, run_with_retries
-from .exceptions import APIConnectionError, APIError, APITimeoutError, status_error
-from .settings import Settings
+from .retry import Outcome, RetryPolicy, run_with_retries
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -164,7 +164,7 @@ def call(
 
     Returns the generated `Response` when the status is expected; raises an `APIStatusError`
     subclass for any other status and an `APIConnectionError` subclass when no answer came.
-    GET, PUT and DELETE count as idempotent; see `fl_client._retry` for what that changes.
+    GET, PUT and DELETE count as idempotent; see `fl_client._core.retry` for what that changes.
     """
 
     def attempt() -> Response[T]:

@@ -8,7 +8,7 @@ from collections.abc import Generator
 
 import httpx
 
-from .exceptions import ConfigurationError
+from ..exceptions import ConfigurationError
 
 __all__ = [
     "AuthorizationHeader",

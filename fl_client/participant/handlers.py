@@ -12,7 +12,8 @@ import sys
 from typing import Any
 from uuid import UUID
 
-from .settings import Settings
+from ..settings import Settings
+from .scope import active_dispatch_scope
 
 __all__ = ["NotificationHandlers"]
 
@@ -39,7 +40,7 @@ class NotificationHandlers:
         --round R --model-id M``. Override to change how scripts start."""
         settings = settings or Settings.from_env()
         if not settings.script_path:
-            from .exceptions import ConfigurationError
+            from ..exceptions import ConfigurationError
 
             raise ConfigurationError(
                 "no training script configured: set FL_DEMONSTRATOR_TRAINING_SCRIPT_PATH or --script"
@@ -71,8 +72,6 @@ class NotificationHandlers:
         de-duplication, a concurrency limit, supervised shutdown); called elsewhere it is the
         reference client's plain, unsupervised ``Popen``.
         """
-        from .dispatch import active_dispatch_scope
-
         scope = active_dispatch_scope()
         if scope is not None:
             scope.submit(cls, action, training_id, round, model_id)

@@ -36,8 +36,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
 
+from ..exceptions import APIError, ConfigurationError, FLClientError
 from .communication import Communication
-from .exceptions import APIError, ConfigurationError, FLClientError
 
 __all__ = [
     "EXIT_CONFIGURATION",

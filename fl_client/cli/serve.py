@@ -1,13 +1,4 @@
-"""The ``fl-client`` command (also ``python -m fl_client``).
-
-One subparser per command, each with a ``run(args) -> exit code`` handler set as its default, so a
-command is added by writing one ``_add_<name>`` function and listing it in `build_parser`.
-
-Options fall back to the reference client's environment variables (`fl_client.Settings`), which
-fall back to the constants in `fl_client._config`. Credentials come from options or, better
-(options show in the process list), from ``FL_CLIENT_USERNAME`` / ``FL_CLIENT_PASSWORD`` /
-``FL_CLIENT_TOKEN``; they are never printed.
-"""
+"""``fl-client serve``: the participant's notification receiver and script dispatcher."""
 
 from __future__ import annotations
 
@@ -19,15 +10,13 @@ import shutil
 import signal
 import sys
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import replace
-from pathlib import Path
 from types import FrameType
-from typing import Any
 from uuid import UUID
 
-from ._auth import redact, resolve_authorization
-from ._config import (
+from .._core.auth import redact
+from .._core.config import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_KILL_TIMEOUT,
     DEFAULT_LOG_DIR,
@@ -38,24 +27,12 @@ from ._config import (
     DEFAULT_SHARED_SECRET_HEADER,
     DEFAULT_SHUTDOWN_GRACE,
 )
-from .communication import Communication
-from .exceptions import ConfigurationError
-from .settings import Settings
+from ..exceptions import ConfigurationError
+from ..participant.communication import Communication
+from ..settings import Settings
+from ._common import EXIT_OK, add_credentials, authorization_from
 
-__all__ = [
-    "EXIT_ERROR",
-    "EXIT_OK",
-    "EXIT_USAGE",
-    "build_parser",
-    "load_communication",
-    "main",
-    "run_download",
-    "run_serve",
-]
-
-EXIT_OK = 0
-EXIT_ERROR = 1  # a configuration or runtime error, explained on stderr
-EXIT_USAGE = 2  # bad command line (argparse's own code)
+__all__ = ["add_serve", "load_communication", "run_serve"]
 
 logger = logging.getLogger("fl_client.cli")
 
@@ -76,44 +53,11 @@ them. A second signal terminates them at once.
 """
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="fl-client", description="Client of the FL Demonstrator federated-learning platform."
-    )
-    parser.add_argument(
-        "--log-level",
-        default=os.environ.get("FL_CLIENT_LOG_LEVEL", "INFO"),
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="how much to log (env FL_CLIENT_LOG_LEVEL; default INFO)",
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    _add_serve(commands)
-    _add_download(commands)
-    return parser
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
-        return EXIT_USAGE
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    handler: Callable[[argparse.Namespace], int] = args.handler
-    try:
-        return handler(args)
-    except ConfigurationError as exc:
-        print(f"fl-client {args.command}: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-
-
 # ---------------------------------------------------------------------------------------------
 # serve
 
 
-def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+def add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve = commands.add_parser(
         "serve",
         help="receive the server's notifications and run the training script for each round",
@@ -155,7 +99,7 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=UUID,
         help="your user's UUID, handed to scripts as FL_CLIENT_CLIENT_ID (env FL_CLIENT_CLIENT_ID; default: looked up from the credentials)",
     )
-    _add_credentials(add)
+    add_credentials(add)
     add(
         "--max-concurrent",
         type=int,
@@ -204,15 +148,15 @@ def _add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
     """``fl-client serve``: build the receiver from options and environment, serve until a signal."""
-    from .dispatch import ScriptDispatcher
-    from .receiver import NotificationReceiver
+    from ..participant.dispatch import ScriptDispatcher
+    from ..participant.receiver import NotificationReceiver
 
     env = os.environ if environ is None else environ
     settings = _serve_settings(args, env)
     communication = (
         load_communication(settings.communication_module) if settings.communication_module else Communication
     )
-    authorization = _authorization(args, env)
+    authorization = authorization_from(args, env)
     client_id = args.client_id or _env_uuid(env, "FL_CLIENT_CLIENT_ID")
     if client_id is None and authorization is not None:
         client_id = _lookup_client_id(settings, authorization)
@@ -303,35 +247,12 @@ def _serve_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Setting
     return settings
 
 
-def _add_credentials(add: Callable[..., Any]) -> None:
-    """--username/--password or --token, with their environment variables."""
-    add("--username", help="user name for Basic auth (env FL_CLIENT_USERNAME)")
-    add(
-        "--password",
-        help="password (env FL_CLIENT_PASSWORD; prefer the variable: options show in the process list)",
-    )
-    add("--token", help="API token instead of user name and password (env FL_CLIENT_TOKEN)")
-
-
-def _authorization(args: argparse.Namespace, env: Mapping[str, str]) -> str | None:
-    username = args.username or env.get("FL_CLIENT_USERNAME") or None
-    password = args.password or env.get("FL_CLIENT_PASSWORD") or None
-    token = args.token or env.get("FL_CLIENT_TOKEN") or None
-    if username is None and password is None and token is None:
-        return None
-    if token is not None and (username is not None or password is not None):
-        raise ConfigurationError("give a token or a user name and password, not both")
-    if token is None and (username is None or password is None):
-        raise ConfigurationError("a user name needs a password and a password a user name")
-    return resolve_authorization(username=username, password=password, token=token)
-
-
 def _lookup_client_id(settings: Settings, authorization: str) -> UUID | None:
     """Ask the server who the credentials belong to (``GET /api/users/myself/``), once at start."""
     from fl_demonstrator_api.api.users import get_myself
 
-    from ._client import call, create_client
-    from .exceptions import APIError
+    from .._core.http import call, create_client
+    from ..exceptions import APIError
 
     client = create_client(base_url=settings.base_url, authorization=authorization)
     try:
@@ -387,64 +308,3 @@ def load_communication(path: str) -> type[Communication]:
             f"{path!r} is not a Communication subclass; write `class {name}(fl_client.Communication): ...`"
         )
     return cls
-
-
-# ---------------------------------------------------------------------------------------------
-# download
-
-
-def _add_download(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    download = commands.add_parser(
-        "download",
-        help="save a model's file from the server (with a progress bar on a terminal)",
-        description=(
-            "Stream GET /api/models/MODEL_ID/ into a file, checked against its Content-Length, "
-            "retrying transient failures. Nothing is unpickled."
-        ),
-    )
-    add = download.add_argument
-    add("model_id", type=UUID, metavar="MODEL_ID", help="the model's UUID")
-    add(
-        "-o",
-        "--output",
-        required=True,
-        help="the file to write (replaced only when the download is complete)",
-    )
-    add("--base-url", help="the server (env FL_DEMONSTRATOR_BASE_URL; default http://localhost:8000)")
-    _add_credentials(add)
-    download.set_defaults(handler=run_download)
-
-
-def run_download(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
-    """``fl-client download``: one model file to disk, atomically."""
-    from . import _transfer
-    from ._client import create_client
-    from ._retry import RetryPolicy, run_with_retries
-    from .exceptions import FLClientError
-    from .progress import StderrProgress
-
-    env = os.environ if environ is None else environ
-    authorization = _authorization(args, env)
-    if authorization is None:
-        raise ConfigurationError("give --username/--password or --token (or FL_CLIENT_USERNAME/...)")
-    base_url = (args.base_url or Settings.from_env(env).base_url).rstrip("/")
-    output = Path(args.output)
-    partial = output.with_name(output.name + ".part")
-    path = f"/api/models/{args.model_id}/"
-    with create_client(base_url=base_url, authorization=authorization) as client:
-        try:
-            run_with_retries(
-                lambda: _transfer.download_to_file(
-                    client.get_httpx_client(), path, partial, progress=StderrProgress("download")
-                ),
-                operation="model download",
-                policy=RetryPolicy(),
-                idempotent=True,
-            )
-        except FLClientError as exc:
-            partial.unlink(missing_ok=True)
-            print(f"fl-client download: {exc}", file=sys.stderr)
-            return EXIT_ERROR
-    partial.replace(output)
-    print(f"{output}: {output.stat().st_size} bytes", file=sys.stderr)
-    return EXIT_OK

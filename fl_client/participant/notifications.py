@@ -27,7 +27,7 @@ from fl_demonstrator_api.models import (
     UpdateRoundStartNotification,
 )
 
-from .exceptions import NotificationError
+from ..exceptions import NotificationError
 
 __all__ = [
     "ROUND_ACTIONS",

@@ -34,37 +34,30 @@ groups and reaps them: nothing outlives the dispatcher.
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextvars import ContextVar
-from dataclasses import dataclass, field
-from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
 from uuid import UUID
 
-from ._auth import redact
-from ._config import (
+from .._core.auth import redact
+from .._core.config import (
     DEFAULT_KILL_TIMEOUT,
     DEFAULT_LOG_DIR,
     DEFAULT_LOG_TAIL_LINES,
     DEFAULT_MAX_CONCURRENT_RUNS,
     DEFAULT_SHUTDOWN_GRACE,
 )
-from ._process import POSIX, SIGKILL, signal_group, tail_lines
-from .exceptions import ConfigurationError, DispatcherStoppedError
-from .settings import Settings
-
-if TYPE_CHECKING:
-    from ._handlers import NotificationHandlers
-    from .communication import Communication
+from ..exceptions import ConfigurationError, DispatcherStoppedError
+from ..settings import Settings
+from .handlers import NotificationHandlers
+from .process import POSIX, SIGKILL, signal_group, tail_lines
+from .runs import RunKey, RunState, ScriptRun, Submission
 
 __all__ = [
     "ENV_ACTION",
@@ -75,14 +68,7 @@ __all__ = [
     "ENV_MODEL_ID",
     "ENV_ROUND",
     "ENV_TRAINING_ID",
-    "DispatchScope",
-    "RunKey",
-    "RunState",
     "ScriptDispatcher",
-    "ScriptRun",
-    "Submission",
-    "active_dispatch_scope",
-    "dispatching_to",
 ]
 
 ENV_ACTION = "FL_CLIENT_ACTION"
@@ -99,56 +85,6 @@ _RUN_VARIABLES = (ENV_ACTION, ENV_TRAINING_ID, ENV_ROUND, ENV_MODEL_ID, ENV_GLOB
 logger = logging.getLogger("fl_client.dispatch")
 
 
-@dataclass(frozen=True, order=True)
-class RunKey:
-    """What makes a run unique: a duplicate notification has the same key."""
-
-    training_id: UUID
-    round: int
-    action: str
-
-    def __str__(self) -> str:
-        return f"{self.action} training={self.training_id} round={self.round}"
-
-
-class RunState(StrEnum):
-    """Where a run is; QUEUED and RUNNING are active, the others final."""
-
-    QUEUED = "queued"
-    RUNNING = "running"
-    SUCCEEDED = "succeeded"
-    FAILED = "failed"
-    CANCELLED = "cancelled"
-
-
-@dataclass(eq=False)
-class ScriptRun:
-    """One run of the training script, from submission to exit."""
-
-    key: RunKey
-    model_id: UUID
-    argv: tuple[str, ...]
-    log_path: Path
-    state: RunState = RunState.QUEUED
-    pid: int | None = None
-    returncode: int | None = None
-    duration: float | None = None
-    error: str | None = None
-    done: threading.Event = field(default_factory=threading.Event, repr=False)
-
-
-@dataclass(frozen=True)
-class Submission:
-    """The outcome of one `ScriptDispatcher.submit`: the run, and whether it was already known."""
-
-    run: ScriptRun
-    duplicate: bool
-
-    def describe(self) -> str:
-        verb = "already submitted" if self.duplicate else "queued"
-        return f"{self.run.key.action} run for round {self.run.key.round} {verb}"
-
-
 class ScriptDispatcher:
     """Starts and supervises training-script runs (see the module docstring)."""
 
@@ -156,7 +92,7 @@ class ScriptDispatcher:
         self,
         *,
         settings: Settings | None = None,
-        communication: type[Communication] | None = None,
+        communication: type[NotificationHandlers] | None = None,
         authorization: str | None = None,
         client_id: UUID | None = None,
         log_dir: str | Path | None = None,
@@ -302,12 +238,8 @@ class ScriptDispatcher:
             run.done.wait(self.kill_timeout)
 
     # -----------------------------------------------------------------------------------------
-    def _command_class(self) -> type[Communication]:
-        if self._communication is None:
-            from .communication import Communication
-
-            self._communication = Communication
-        return self._communication
+    def _command_class(self) -> type[NotificationHandlers]:
+        return self._communication or NotificationHandlers
 
     def _active_count(self) -> int:
         with self._lock:
@@ -398,52 +330,3 @@ class ScriptDispatcher:
             run.log_path,
             "\n".join(f"    | {line}" for line in tail) or "    | (empty log)",
         )
-
-
-# ---------------------------------------------------------------------------------------------
-# How `Communication._start_script` finds the dispatcher: the receiver sets it for the duration
-# of one notification's handler call. A context variable (not a class attribute) keeps two
-# receivers in one process (tests, several ports) from sharing one dispatcher by accident.
-
-
-@dataclass
-class DispatchScope:
-    """The dispatcher active for one notification, and what that notification submitted."""
-
-    dispatcher: ScriptDispatcher
-    submissions: list[Submission] = field(default_factory=list)
-
-    def submit(
-        self,
-        communication: type[NotificationHandlers],
-        action: str,
-        training_id: UUID,
-        round: int,
-        model_id: UUID,
-    ) -> Submission:
-        argv = communication.script_command(
-            action, training_id, round, model_id, settings=self.dispatcher.settings
-        )
-        submission = self.dispatcher.submit(action, training_id, round, model_id, argv=argv)
-        self.submissions.append(submission)
-        return submission
-
-
-_scope: ContextVar[DispatchScope | None] = ContextVar("fl_client_dispatch_scope", default=None)
-
-
-def active_dispatch_scope() -> DispatchScope | None:
-    """The scope set by `dispatching_to` in this thread/context, if any."""
-    return _scope.get()
-
-
-@contextlib.contextmanager
-def dispatching_to(dispatcher: ScriptDispatcher) -> Iterator[DispatchScope]:
-    """Route ``Communication._start_script`` calls made inside the block to ``dispatcher``."""
-    token = _scope.set(DispatchScope(dispatcher))
-    try:
-        scope = _scope.get()
-        assert scope is not None
-        yield scope
-    finally:
-        _scope.reset(token)

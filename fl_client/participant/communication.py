@@ -11,10 +11,10 @@ Where the reference client is wrong, this one does the right thing:
   the training's GLOBAL model (``global_model_id``, looked up from the training when not given);
 * failures raise exceptions that are both the reference class and a cause class
   (`fl_client.exceptions`), with the server's message and without credentials;
-* models stream through temporary files (`fl_client._transfer`) instead of sitting in memory
+* models stream through temporary files (`fl_client._core.transfer`) instead of sitting in memory
   several times: a 1 GB model costs about its own size, not three or four times it;
-* every request has a timeout, and transient failures are retried (`fl_client._retry`) without
-  ever sending a round's upload or test metrics twice (`fl_client._verify`).
+* every request has a timeout, and transient failures are retried (`fl_client._core.retry`) without
+  ever sending a round's upload or test metrics twice (`fl_client._core.verify`).
 """
 
 from __future__ import annotations
@@ -32,14 +32,13 @@ from fl_demonstrator_api.client import Client
 from fl_demonstrator_api.models import LocalModelUpload, MetricsForm, SwagUpload
 from fl_demonstrator_api.types import File
 
-from . import _transfer
-from ._auth import basic_authorization, redact
-from ._client import call, create_client, send
-from ._config import MODEL_FILE_NAME
-from ._handlers import NotificationHandlers
-from ._retry import Outcome, RetryPolicy, run_with_retries
-from ._verify import TrainingSnapshot, metrics_outcome, training_snapshot, upload_outcome
-from .exceptions import (
+from .._core import transfer as _transfer
+from .._core.auth import basic_authorization, redact
+from .._core.config import MODEL_FILE_NAME
+from .._core.http import call, create_client, send
+from .._core.retry import Outcome, RetryPolicy, run_with_retries
+from .._core.verify import TrainingSnapshot, metrics_outcome, training_snapshot, upload_outcome
+from ..exceptions import (
     APIError,
     FLClientError,
     MetricsUploadException,
@@ -48,11 +47,12 @@ from .exceptions import (
     SwagUploadException,
     operation_error,
 )
-from .progress import ProgressCallback
-from .settings import Settings
+from ..progress import ProgressCallback
+from ..settings import Settings
+from .handlers import NotificationHandlers
 
 if TYPE_CHECKING:
-    from .serialization import TrustedClass
+    from ..serialization import TrustedClass
 
 __all__ = ["Communication", "is_torchscript_instance"]
 
@@ -61,7 +61,7 @@ T = TypeVar("T", bound="Communication")
 
 def is_torchscript_instance(obj: Any) -> bool:
     """True for a TorchScript module or function (imports torch only when called)."""
-    from .serialization import is_torchscript_instance as _is_torchscript_instance
+    from ..serialization import is_torchscript_instance as _is_torchscript_instance
 
     return _is_torchscript_instance(obj)
 
@@ -135,7 +135,7 @@ class Communication(NotificationHandlers):
         self.trust_remote_code = trust_remote_code
         self.map_location = map_location
         self.retry_policy = RetryPolicy() if max_retries is None else RetryPolicy(max_retries=max_retries)
-        """When and how often calls are retried (see `fl_client._retry`)."""
+        """When and how often calls are retried (see `fl_client._core.retry`)."""
         self.progress = progress
         self.temp_dir = temp_dir
         self._api: Client | None = None
@@ -188,8 +188,8 @@ class Communication(NotificationHandlers):
         Raises:
             ConfigurationError: a required variable is missing or does not parse; names it.
         """
+        from ..exceptions import ConfigurationError
         from . import dispatch
-        from .exceptions import ConfigurationError
 
         env = os.environ if environ is None else environ
 
@@ -320,7 +320,7 @@ class Communication(NotificationHandlers):
 
         The server accepts a second upload for the same round and then aggregates too early, so
         a failed upload is repeated only when it provably never left (no connection), or when the
-        server's state shows it was not stored (`fl_client._verify.upload_outcome`); when the
+        server's state shows it was not stored (`fl_client._core.verify.upload_outcome`); when the
         state shows it WAS stored, the lost answer counts as success.
 
         Raises:
@@ -381,7 +381,7 @@ class Communication(NotificationHandlers):
     def _retrying(
         self, operation: str, *, idempotent: bool, verify: Callable[[APIError], Outcome] | None = None
     ) -> Callable[[Callable[[], Any]], Any]:
-        """This instance's retry policy around one attempt (see `fl_client._retry`)."""
+        """This instance's retry policy around one attempt (see `fl_client._core.retry`)."""
 
         def retry(attempt: Callable[[], Any]) -> Any:
             return run_with_retries(
@@ -486,7 +486,7 @@ class Communication(NotificationHandlers):
     def unpack_model(self, blob: bytes) -> Any:
         """Unpack a model from bytes, safely: TorchScript via ``torch.jit.load``, else
         ``weights_only`` with torch.nn's classes and ``trusted_classes`` allowed."""
-        from .serialization import unpack_model
+        from ..serialization import unpack_model
 
         return unpack_model(
             blob,
@@ -497,7 +497,7 @@ class Communication(NotificationHandlers):
 
     def pack_model(self, model: Any) -> bytes:
         """Pack a model to bytes: ``torch.jit.save`` for TorchScript, else ``torch.save``."""
-        from .serialization import pack_model
+        from ..serialization import pack_model
 
         return pack_model(model)
 

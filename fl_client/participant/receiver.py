@@ -5,7 +5,7 @@ broken (API reference section 9.5): a wrong answer, a hung request or a crash he
 training for every participant. So the receiver
 
 * answers every request, with a JSON body, within milliseconds: the handler only parses the body,
-  calls the `Communication` class method and queues a script run (`fl_client.dispatch`);
+  calls the `Communication` class method and queues a script run (`fl_client.participant.dispatch`);
 * answers ``TRAINING_START`` 200, ``UPDATE_ROUND_START`` 202 (``train``), ``MODEL_TEST_ROUND`` 202
   (``test``), ``SWAG_ROUND_START`` 202 (``swag``), ``TRAINING_FINISHED`` and ``CLIENT_REMOVED`` 200,
   an unknown type what ``Communication.unknown_message`` returns (400);
@@ -35,16 +35,16 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, cast
 
-from ._config import (
+from .._core.config import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_SERVER_HOST,
     DEFAULT_SERVER_PORT,
     DEFAULT_SHARED_SECRET_HEADER,
 )
+from ..exceptions import ConfigurationError, DispatcherStoppedError, NotificationError
 from .communication import Communication
-from .dispatch import DispatchScope, ScriptDispatcher, dispatching_to
-from .exceptions import ConfigurationError, DispatcherStoppedError, NotificationError
+from .dispatch import ScriptDispatcher
 from .notifications import (
     ClientRemovedNotification,
     ModelTestRoundNotification,
@@ -56,6 +56,7 @@ from .notifications import (
     UpdateRoundStartNotification,
     parse_notification,
 )
+from .scope import DispatchScope, dispatching_to
 
 __all__ = ["Answer", "NotificationReceiver"]
 

@@ -41,7 +41,7 @@ DEFAULT_READ_TIMEOUT = 300.0
 DEFAULT_WRITE_TIMEOUT = 300.0
 DEFAULT_POOL_TIMEOUT = 10.0
 
-# Retries of transient failures (see fl_client._retry).
+# Retries of transient failures (see fl_client._core.retry).
 DEFAULT_MAX_RETRIES = 2
 DEFAULT_INITIAL_RETRY_DELAY = 0.5
 DEFAULT_MAX_RETRY_DELAY = 8.0
@@ -77,7 +77,7 @@ TRANSFER_CHUNK_BYTES = 1024 * 1024
 
 # How much httpcore asks the socket for per read. Its default, 64 KiB, caps a streamed download
 # at a few hundred MB/s on loopback (every 64 KiB passes through h11, httpcore and httpx); 1 MiB
-# reads measured 2-4x faster. Raised process-wide on the first model transfer (fl_client._transfer).
+# reads measured 2-4x faster. Raised process-wide on the first model transfer (fl_client._core.transfer).
 HTTP_READ_BYTES = 1024 * 1024
 
 # Random bytes in a multipart boundary (hex-encoded: twice as many characters, RFC 2046 allows 70).

@@ -14,7 +14,7 @@ so authentication, base URL and timeouts are the same as for every other call.
 One call is one attempt: each function returns, or raises a typed error after removing what it
 wrote: `APIConnectionError` / `APITimeoutError` (no answer, or an incomplete one),
 an `APIStatusError` subclass (unexpected status), `ModelSerializationError` (not a model). Retrying
-(``fl_client._retry``) calls again: `download_to_file` restarts from byte 0, `upload_file` re-reads
+(``fl_client._core.retry``) calls again: `download_to_file` restarts from byte 0, `upload_file` re-reads
 the same file (a `MultipartFileBody` can be iterated any number of times). `download_model` and
 `upload_model` take that policy as ``retry``: a function that runs one attempt, maybe again, and
 returns its result; it wraps only the network step (an upload is serialised once, a retried
@@ -38,8 +38,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from fl_demonstrator_api.types import RequestFiles
 
-from ._client import check_status, send, transport_error
-from ._config import (
+from ..exceptions import APIConnectionError, ModelSerializationError
+from ..progress import ProgressCallback
+from .config import (
     HTTP_READ_BYTES,
     MODEL_FILE_NAME,
     MULTIPART_BOUNDARY_BYTES,
@@ -48,11 +49,10 @@ from ._config import (
     TEMP_FILE_PREFIX,
     TRANSFER_CHUNK_BYTES,
 )
-from .exceptions import APIConnectionError, ModelSerializationError
-from .progress import ProgressCallback
+from .http import check_status, send, transport_error
 
 if TYPE_CHECKING:
-    from .serialization import TrustedClass
+    from ..serialization import TrustedClass
 
 __all__ = [
     "MultipartFileBody",
@@ -241,7 +241,7 @@ def download_model(
     writing the tensors (training) changes those pages in place instead of copying every page, and
     the model costs its size once. TorchScript and legacy files are read normally.
     """
-    from .serialization import load_model
+    from ..serialization import load_model
 
     file: Path = retry(
         lambda: download_to_file(
@@ -419,7 +419,7 @@ def upload_model(
     The temporary file is removed whatever happens. ``path`` may be a function, called once the
     model is saved: a model that cannot be saved then fails before any request is made.
     """
-    from .serialization import estimated_size, save_model
+    from ..serialization import estimated_size, save_model
 
     with temporary_file(staging_directory(estimated_size(model), temp_dir)) as file:
         (save or save_model)(model, file)
