@@ -17,7 +17,7 @@ PACKAGE = Path(fl_client.__file__).parent
 FORBIDDEN = {
     "_core": {"participant", "cli", "testing", "client", "resources"},
     "participant": {"cli", "testing", "client", "resources"},
-    "resources": {"participant", "cli", "testing"},
+    "resources": {"participant", "cli", "testing", "client"},
     "client": {"participant", "cli", "testing"},
     "testing": {"participant", "cli", "client", "resources"},
 }
