@@ -259,7 +259,12 @@ def call(
                 raise transport_error(exc, operation=operation, method=method, path=path) from exc
 
         return _attempt_outcome(
-            run, operation=operation, method=method, path=path, expected=expected, accept_unparsed=accept_unparsed
+            run,
+            operation=operation,
+            method=method,
+            path=path,
+            expected=expected,
+            accept_unparsed=accept_unparsed,
         )
 
     try:

@@ -49,7 +49,11 @@ def training_snapshot(
         policy=policy,
     )
     parsed = parsed_as(
-        response, TrainingWithRounds, operation="training lookup", method="GET", path=f"/api/trainings/{training_id}/"
+        response,
+        TrainingWithRounds,
+        operation="training lookup",
+        method="GET",
+        path=f"/api/trainings/{training_id}/",
     )
     return TrainingSnapshot(UUID(str(parsed.model)), parsed.local_models_arrived)
 

@@ -14,9 +14,9 @@ from dataclasses import dataclass, field
 from fl_demonstrator_api.models import Metric, TrainingState, TrainingWithRounds
 
 __all__ = [
-    "FINAL_STATES",
     "DEFAULT_WATCH_INTERVAL",
     "DEFAULT_WATCH_MAX_INTERVAL",
+    "FINAL_STATES",
     "LocalModelsArrived",
     "MetricsReported",
     "Observer",

@@ -39,7 +39,9 @@ class BinaryInference:
 
 def _body(model_id: Id, model_input: ModelInput, binary: bool) -> InferenceRequest | InferenceUpload:
     mid = UUID(id_text(model_id, "model_id"))
-    if isinstance(model_input, str) or (isinstance(model_input, Sequence) and not isinstance(model_input, bytes | bytearray)):
+    if isinstance(model_input, str) or (
+        isinstance(model_input, Sequence) and not isinstance(model_input, bytes | bytearray)
+    ):
         fmt = InferenceRequestReturnFormat.BINARY if binary else InferenceRequestReturnFormat.JSON
         data = model_input if isinstance(model_input, str) else list(model_input)
         return InferenceRequest(model_id=mid, model_input=data, return_format=fmt)
@@ -55,7 +57,9 @@ def _body(model_id: Id, model_input: ModelInput, binary: bool) -> InferenceReque
         )
     fmt_upload = InferenceUploadReturnFormat.BINARY if binary else InferenceUploadReturnFormat.JSON
     return InferenceUpload(
-        model_id=mid, model_input=File(payload=io.BytesIO(payload), file_name="input.pt"), return_format=fmt_upload
+        model_id=mid,
+        model_input=File(payload=io.BytesIO(payload), file_name="input.pt"),
+        return_format=fmt_upload,
     )
 
 
@@ -63,7 +67,9 @@ def _binary(response: Response[Any], op: Operation[Any]) -> BinaryInference:
     from ..serialization import load_inference_result
 
     if response.parsed is not None or "json" in response.headers.get("content-type", ""):
-        parsed_as(response, bytes, operation=op.name, method=op.method, path=op.path)  # raises the typed error
+        parsed_as(
+            response, bytes, operation=op.name, method=op.method, path=op.path
+        )  # raises the typed error
     result = load_inference_result(response.content)
     uncertainty = result.get("uncertainty") or {}
     return BinaryInference(result["inference"], dict(uncertainty) if isinstance(uncertainty, dict) else {})

@@ -25,7 +25,6 @@ from fl_demonstrator_api.api.models import (
     get_model_metadata,
     list_model_metrics,
     list_models,
-    upload_local_model,
     upload_model_metrics,
     upload_preprocessing_model,
     upload_swag_statistics,
@@ -193,7 +192,9 @@ class _Transfers:
                 parts, file_field=file_field, file_path=file, progress=c.options.progress
             )
             target = path() if callable(path) else path
-            response: httpx.Response = retry(lambda: transfer.upload_file(c.http, target, body, operation=operation))
+            response: httpx.Response = retry(
+                lambda: transfer.upload_file(c.http, target, body, operation=operation)
+            )
             return response
         save = None
         if isinstance(source, bytes | bytearray):
@@ -253,7 +254,9 @@ class _Transfers:
         partial = path.with_name(path.name + ".part")
         try:
             c.retrying("model download", idempotent=True)(
-                lambda: transfer.download_to_file(c.http, f"/api/models/{mid}/", partial, progress=c.options.progress)
+                lambda: transfer.download_to_file(
+                    c.http, f"/api/models/{mid}/", partial, progress=c.options.progress
+                )
             )
             partial.replace(path)  # a verified, complete file only ever appears under the final name
         finally:
@@ -366,9 +369,13 @@ class Models(SyncResource):
         return self._transfers.upload_local(global_model_id, model, round_=round, sample_size=sample_size,
                                             metrics=metrics or {}, owner=owner)  # fmt: skip
 
-    def upload_swag(self, model_id: Id, first_moment: Any, second_moment: Any, *, round: int, sample_size: int) -> Detail:
+    def upload_swag(
+        self, model_id: Id, first_moment: Any, second_moment: Any, *, round: int, sample_size: int
+    ) -> Detail:
         """Upload SWAG first and second moments (tensors, or their saved bytes) for ``round``."""
-        return self._connection.request(_upload_swag(model_id, first_moment, second_moment, round, sample_size))
+        return self._connection.request(
+            _upload_swag(model_id, first_moment, second_moment, round, sample_size)
+        )
 
     def upload_preprocessing(self, model_id: Id, preprocessing: ModelSource) -> Detail:
         """Set or replace the preprocessing module of a global model (a module, path or bytes)."""
@@ -458,15 +465,23 @@ class AsyncModels(AsyncResource):
     ) -> Detail:
         """See `Models.upload_local`."""
         return await asyncio.to_thread(
-            lambda: self._transfers.upload_local(global_model_id, model, round_=round, sample_size=sample_size,
-                                                 metrics=metrics or {}, owner=owner)  # fmt: skip
+            lambda: self._transfers.upload_local(
+                global_model_id,
+                model,
+                round_=round,
+                sample_size=sample_size,
+                metrics=metrics or {},
+                owner=owner,
+            )
         )
 
     async def upload_swag(
         self, model_id: Id, first_moment: Any, second_moment: Any, *, round: int, sample_size: int
     ) -> Detail:
         """See `Models.upload_swag`."""
-        return await self._connection.arequest(_upload_swag(model_id, first_moment, second_moment, round, sample_size))
+        return await self._connection.arequest(
+            _upload_swag(model_id, first_moment, second_moment, round, sample_size)
+        )
 
     async def upload_preprocessing(self, model_id: Id, preprocessing: ModelSource) -> Detail:
         """See `Models.upload_preprocessing`."""

@@ -29,7 +29,6 @@ from fl_demonstrator_api.models import (
     LocalModel,
     LocalModelMetadata,
     MeanModel,
-    Metric,
     SwagModel,
     Training,
     TrainingCreate,
@@ -42,7 +41,6 @@ from fl_demonstrator_api.models import (
 
 from .._core.connection import Operation, expect_list, expect_one
 from ..exceptions import ConfigurationError, TrainingWaitTimeout
-from .models import metadata_op, metrics_op
 from ._base import AsyncResource, Id, SyncResource, as_enum, id_text
 from .events import (
     DEFAULT_WATCH_INTERVAL,
@@ -53,6 +51,7 @@ from .events import (
     describe,
     next_interval,
 )
+from .models import metadata_op, metrics_op
 
 __all__ = ["AsyncTrainings", "TrainingConfig", "Trainings", "UncertaintyConfig"]
 
@@ -121,7 +120,11 @@ def _create(
     metric_names: Iterable[str],
     options: TrainingConfig | None,
 ) -> Operation[TrainingCreated]:
-    if not isinstance(target_num_updates, int) or isinstance(target_num_updates, bool) or target_num_updates < 1:
+    if (
+        not isinstance(target_num_updates, int)
+        or isinstance(target_num_updates, bool)
+        or target_num_updates < 1
+    ):
         raise ConfigurationError(f"target_num_updates must be an integer >= 1, not {target_num_updates!r}")
     from uuid import UUID
 
@@ -193,7 +196,9 @@ def _round_of(metadata: GlobalModelMetadata | LocalModelMetadata) -> int | None:
     return metadata.round_ if isinstance(metadata, GlobalModelMetadata) else None
 
 
-def _timeout_error(training_id: str, timeout: float, training: TrainingWithRounds | None, round_: int | None) -> TrainingWaitTimeout:
+def _timeout_error(
+    training_id: str, timeout: float, training: TrainingWithRounds | None, round_: int | None
+) -> TrainingWaitTimeout:
     where = describe(training, round_) if training is not None else "no answer yet"
     return TrainingWaitTimeout(
         f"training {training_id} did not get there within {timeout:g} s; it is at {where}", training=training
@@ -309,7 +314,8 @@ class Trainings(SyncResource):
         deadline = time.monotonic() + timeout
         training: TrainingWithRounds | None = None
         round_: int | None = None
-        for training, round_, events in self._poll(training_id, interval, max_interval, deadline):
+        for polled in self._poll(training_id, interval, max_interval, deadline):
+            training, round_, events = polled
             for event in events:
                 if on_event is not None:
                     on_event(event)
@@ -417,7 +423,8 @@ class AsyncTrainings(AsyncResource):
         deadline = time.monotonic() + timeout
         training: TrainingWithRounds | None = None
         round_: int | None = None
-        async for training, round_, events in self._poll(training_id, interval, max_interval, deadline):
+        async for polled in self._poll(training_id, interval, max_interval, deadline):
+            training, round_, events = polled
             for event in events:
                 if on_event is not None:
                     on_event(event)
