@@ -118,3 +118,10 @@ def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def _private_cli_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`fl-client` profiles live in a temporary folder: no test reads or writes the user's own."""
+    monkeypatch.setenv("FL_CLIENT_CONFIG_DIR", str(tmp_path_factory.mktemp("fl-client-config")))
+    monkeypatch.delenv("FL_CLIENT_PROFILE", raising=False)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import logging
 import os
@@ -11,9 +10,12 @@ import signal
 import sys
 import threading
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from types import FrameType
+from typing import Any
 from uuid import UUID
+
+import click
 
 from .._core.auth import redact
 from .._core.config import (
@@ -30,13 +32,13 @@ from .._core.config import (
 from ..exceptions import ConfigurationError
 from ..participant.communication import Communication
 from ..settings import Settings
-from ._common import EXIT_OK, add_credentials, authorization_from
+from ._common import EXIT_OK, Target, api_options
 
-__all__ = ["add_serve", "load_communication", "run_serve"]
+__all__ = ["ServeOptions", "load_communication", "run_serve", "serve_command"]
 
 logger = logging.getLogger("fl_client.cli")
 
-_SERVE_EPILOG = """\
+_SERVE_EPILOG = """\b
 environment variables the script receives (besides this process's own):
   FL_CLIENT_ACTION            train, test or swag
   FL_CLIENT_TRAINING_ID       the training
@@ -48,119 +50,138 @@ environment variables the script receives (besides this process's own):
   FL_CLIENT_CLIENT_ID         --client-id, else looked up from the credentials at start
 A script builds its Communication from them with Communication.from_env().
 
+\b
 SIGINT/SIGTERM: stop accepting, give running scripts --grace-period seconds, then terminate
 them. A second signal terminates them at once.
 """
 
 
-# ---------------------------------------------------------------------------------------------
-# serve
+@dataclass(frozen=True, kw_only=True)
+class ServeOptions:
+    """`fl-client serve`'s options; None falls back to the environment, then the defaults."""
+
+    host: str | None = None
+    port: int | None = None
+    script: str | None = None
+    executor: str | None = None
+    workdir: str | None = None
+    communication: str | None = None
+    client_id: UUID | None = None
+    max_concurrent: int = DEFAULT_MAX_CONCURRENT_RUNS
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    log_dir: str = DEFAULT_LOG_DIR
+    grace_period: float = DEFAULT_SHUTDOWN_GRACE
+    kill_timeout: float = DEFAULT_KILL_TIMEOUT
+    allow_from: tuple[str, ...] = ()
+    shared_secret_header: str = DEFAULT_SHARED_SECRET_HEADER
 
 
-def add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = commands.add_parser(
-        "serve",
-        help="receive the server's notifications and run the training script for each round",
-        description=(
-            "Listen for the FL Demonstrator's notifications (the user's message_endpoint) and run "
-            "'<executor> <script> train|test|swag --training-id T --round R --model-id M' for each "
-            "round, supervised: one log file per run, a concurrency limit, one run per round."
-        ),
-        epilog=_SERVE_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add = serve.add_argument
-    add("--host", help=f"address to listen on (env FL_CLIENT_SERVER_HOST; default {DEFAULT_SERVER_HOST})")
-    add(
-        "--port",
-        type=int,
-        help=f"port, 0 for any free one (env FL_CLIENT_SERVER_PORT; default {DEFAULT_SERVER_PORT})",
-    )
-    add("--script", help="the training script (env FL_DEMONSTRATOR_TRAINING_SCRIPT_PATH); required")
-    add(
-        "--executor",
-        help="program that runs the script (env FL_DEMONSTRATOR_TRAINING_SCRIPT_EXECUTOR; default: this Python)",
-    )
-    add(
-        "--workdir",
-        help="the script's working directory (env FL_DEMONSTRATOR_TRAINING_WORKING_DIRETORY; default: current)",
-    )
-    add(
-        "--base-url",
-        help="the server, handed to scripts (env FL_DEMONSTRATOR_BASE_URL; default http://localhost:8000)",
-    )
-    add(
-        "--communication",
-        metavar="DOTTED.PATH",
-        help="your Communication subclass, e.g. mypkg.MyCommunication (env FL_CLIENT_COMMUNICATION_MODULE)",
-    )
-    add(
-        "--client-id",
-        type=UUID,
-        help="your user's UUID, handed to scripts as FL_CLIENT_CLIENT_ID (env FL_CLIENT_CLIENT_ID; default: looked up from the credentials)",
-    )
-    add_credentials(add)
-    add(
-        "--max-concurrent",
-        type=int,
-        default=DEFAULT_MAX_CONCURRENT_RUNS,
-        help="script runs at once; more queue (default %(default)s)",
-    )
-    add(
-        "--max-body-bytes",
-        type=int,
-        default=DEFAULT_MAX_BODY_BYTES,
-        help="larger notification bodies are answered 413 (default %(default)s)",
-    )
-    add(
-        "--body-timeout",
-        type=float,
-        default=DEFAULT_BODY_TIMEOUT,
-        help="seconds a request body may take to arrive; 408 after (default %(default)s)",
-    )
-    add("--log-dir", default=DEFAULT_LOG_DIR, help="one log file per run goes here (default ./%(default)s)")
-    add(
-        "--grace-period",
-        type=float,
-        default=DEFAULT_SHUTDOWN_GRACE,
-        help="seconds running scripts get on shutdown before SIGTERM (default %(default)s)",
-    )
-    add(
-        "--kill-timeout",
-        type=float,
-        default=DEFAULT_KILL_TIMEOUT,
-        help="seconds between SIGTERM and SIGKILL for scripts still running (default %(default)s)",
-    )
-    add(
-        "--allow-from",
-        action="append",
-        metavar="ADDRESS/NETWORK",
-        help="accept notifications only from these sources; repeatable (env FL_CLIENT_ALLOWED_SOURCES, comma-separated; default: any)",
-    )
-    add(
-        "--shared-secret-header",
-        default=DEFAULT_SHARED_SECRET_HEADER,
-        help="header carrying the shared secret (default %(default)s)",
-    )
-    serve.set_defaults(handler=run_serve)
-    # the shared secret is read from FL_CLIENT_SHARED_SECRET only: an option would show in `ps`
+@click.command(
+    "serve",
+    short_help="receive the server's notifications and run the training script for each round",
+    epilog=_SERVE_EPILOG,
+)
+@click.option(
+    "--host", help=f"address to listen on (env FL_CLIENT_SERVER_HOST; default {DEFAULT_SERVER_HOST})"
+)
+@click.option(
+    "--port",
+    type=int,
+    help=f"port, 0 for any free one (env FL_CLIENT_SERVER_PORT; default {DEFAULT_SERVER_PORT})",
+)
+@click.option("--script", help="the training script (env FL_DEMONSTRATOR_TRAINING_SCRIPT_PATH); required")
+@click.option(
+    "--executor",
+    help="program that runs the script (env FL_DEMONSTRATOR_TRAINING_SCRIPT_EXECUTOR; default: this Python)",
+)
+@click.option(
+    "--workdir",
+    help="the script's working directory (env FL_DEMONSTRATOR_TRAINING_WORKING_DIRETORY; default: current)",
+)
+@click.option(
+    "--communication",
+    metavar="DOTTED.PATH",
+    help="your Communication subclass, e.g. mypkg.MyCommunication (env FL_CLIENT_COMMUNICATION_MODULE)",
+)
+@click.option(
+    "--client-id",
+    type=click.UUID,
+    help="your user's UUID, handed to scripts as FL_CLIENT_CLIENT_ID (env FL_CLIENT_CLIENT_ID; default: looked up from the credentials)",
+)
+@api_options
+@click.option(
+    "--max-concurrent",
+    type=int,
+    default=DEFAULT_MAX_CONCURRENT_RUNS,
+    show_default=True,
+    help="script runs at once; more queue",
+)
+@click.option(
+    "--max-body-bytes",
+    type=int,
+    default=DEFAULT_MAX_BODY_BYTES,
+    show_default=True,
+    help="larger notification bodies are answered 413",
+)
+@click.option(
+    "--body-timeout",
+    type=float,
+    default=DEFAULT_BODY_TIMEOUT,
+    show_default=True,
+    help="seconds a request body may take to arrive; 408 after",
+)
+@click.option("--log-dir", default=DEFAULT_LOG_DIR, show_default=True, help="one log file per run goes here")
+@click.option(
+    "--grace-period",
+    type=float,
+    default=DEFAULT_SHUTDOWN_GRACE,
+    show_default=True,
+    help="seconds running scripts get on shutdown before SIGTERM",
+)
+@click.option(
+    "--kill-timeout",
+    type=float,
+    default=DEFAULT_KILL_TIMEOUT,
+    show_default=True,
+    help="seconds between SIGTERM and SIGKILL for scripts still running",
+)
+@click.option(
+    "--allow-from",
+    multiple=True,
+    metavar="ADDRESS/NETWORK",
+    help="accept notifications only from these sources; repeatable (env FL_CLIENT_ALLOWED_SOURCES, comma-separated; default: any)",
+)
+@click.option(
+    "--shared-secret-header",
+    default=DEFAULT_SHARED_SECRET_HEADER,
+    show_default=True,
+    help="header carrying the shared secret (its value comes from FL_CLIENT_SHARED_SECRET only: an option would show in `ps`)",
+)
+def serve_command(target: Target, **options: Any) -> int:
+    """Listen for the FL Demonstrator's notifications (the user's message_endpoint) and run
+    '<executor> <script> train|test|swag --training-id T --round R --model-id M' for each
+    round, supervised: one log file per run, a concurrency limit, one run per round."""
+    return run_serve(ServeOptions(**options), target)
 
 
-def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
+def run_serve(args: ServeOptions, target: Target, environ: Mapping[str, str] | None = None) -> int:
     """``fl-client serve``: build the receiver from options and environment, serve until a signal."""
     from ..participant.dispatch import ScriptDispatcher
     from ..participant.receiver import NotificationReceiver
 
     env = os.environ if environ is None else environ
-    settings = _serve_settings(args, env)
+    settings = _serve_settings(args, target, env)
     communication = (
         load_communication(settings.communication_module) if settings.communication_module else Communication
     )
-    authorization = authorization_from(args, env)
+    authorization = target.authorization
     client_id = args.client_id or _env_uuid(env, "FL_CLIENT_CLIENT_ID")
     if client_id is None and authorization is not None:
         client_id = _lookup_client_id(settings, authorization)
-    allowed = args.allow_from or [s for s in env.get("FL_CLIENT_ALLOWED_SOURCES", "").split(",") if s.strip()]
+    allowed = list(args.allow_from) or [
+        s for s in env.get("FL_CLIENT_ALLOWED_SOURCES", "").split(",") if s.strip()
+    ]
     dispatcher = ScriptDispatcher(
         settings=settings,
         communication=communication,
@@ -218,7 +239,7 @@ def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None
     return EXIT_OK
 
 
-def _serve_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
+def _serve_settings(args: ServeOptions, target: Target, env: Mapping[str, str]) -> Settings:
     settings = Settings.from_env(env)
     settings = replace(
         settings,
@@ -227,7 +248,7 @@ def _serve_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Setting
         script_path=args.script or settings.script_path,
         script_executor=args.executor or settings.script_executor or sys.executable,
         working_directory=args.workdir or settings.working_directory,
-        base_url=(args.base_url or settings.base_url).rstrip("/"),
+        base_url=target.base_url,
         communication_module=args.communication or settings.communication_module,
     )
     workdir = settings.resolved_working_directory()
