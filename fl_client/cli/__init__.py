@@ -1,7 +1,8 @@
 """The ``fl-client`` command (also ``python -m fl_client``), built with click; rich draws its output.
 
 One module per command group, each defining one click command or group that `cli` adds:
-``serve``, ``download``, ``config``. A command returns its exit code; errors propagate to
+``serve``, ``download``, ``users``, ``models``, ``trainings``, ``metrics``, ``infer``,
+``config``. A command returns its exit code; errors propagate to
 `main`, which prints them as one line on stderr and maps their class to an exit code
 (`fl_client.cli._common.exit_code_for`, the table in that module and in the README).
 
@@ -20,7 +21,7 @@ from collections.abc import Sequence
 import click
 
 from ..exceptions import FLClientError
-from . import config, download, serve
+from . import config, download, infer, metrics, models, serve, trainings, users
 from ._common import (
     EXIT_AUTH,
     EXIT_ERROR,
@@ -68,20 +69,36 @@ Exit codes: 0 ok, 1 error (configuration, files, other), 2 usage, 3 auth (401/40
 )
 @click.option(
     "--log-level",
-    default=lambda: os.environ.get("FL_CLIENT_LOG_LEVEL", "INFO"),
+    default=lambda: os.environ.get("FL_CLIENT_LOG_LEVEL") or None,
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-    help="how much to log (env FL_CLIENT_LOG_LEVEL; default INFO)",
+    help="how much to log on stderr (env FL_CLIENT_LOG_LEVEL; default INFO for serve, WARNING otherwise)",
 )
-def cli(log_level: str) -> None:
+@click.pass_context
+def cli(ctx: click.Context, log_level: str | None) -> None:
     """Client of the FL Demonstrator federated-learning platform."""
-    logging.basicConfig(
-        level=log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    level = (log_level or ("INFO" if ctx.invoked_subcommand == "serve" else "WARNING")).upper()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_not_the_raised_error)
+    logging.basicConfig(level=level, handlers=[handler])
 
 
-for _command in (serve.serve_command, download.download_command, config.config_group):
+def _not_the_raised_error(record: logging.LogRecord) -> bool:
+    """The HTTP core logs each failed call at ERROR and raises it; `main` prints the raised error
+    as the one line the user sees, so that log record would only repeat it."""
+    return not (record.name == "fl.client.http" and record.levelno == logging.ERROR)
+
+
+for _command in (
+    serve.serve_command,
+    download.download_command,
+    users.users_group,
+    models.models_group,
+    trainings.trainings_group,
+    metrics.metrics_group,
+    infer.infer_command,
+    config.config_group,
+):
     cli.add_command(_command)
 
 
