@@ -61,7 +61,7 @@ def setup_actor(
                 emulator.url,
                 env=env,
             )
-        )  # fmt: skip
+        )
         for i in range(2)
     ]
     ok("config", "set", "base_url", emulator.url, env=env)
