@@ -55,6 +55,12 @@ def load_actor() -> Any:
     return module
 
 
+def initial_model() -> torch.nn.Module:
+    """The actor's initial model (examples/actor.py)."""
+    model: torch.nn.Module = load_actor().initial_model()
+    return model
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
