@@ -57,11 +57,18 @@ def test_preprocessing_swag_and_mean_models(api: ContractServer, api_client: Api
     api.expect("GET", f"/api/models/{MODEL_ID}/preprocessing/", status=200, body=b"PREP",
                content_type="application/octet-stream")  # fmt: skip
     api.expect("POST", f"/api/models/{MODEL_ID}/swag/", status=201, json_body=DETAIL)
-    api.expect("POST", "/api/models/", status=201, json_body={"detail": "Model Upload Accepted", "model_id": MODEL_ID})
+    api.expect(
+        "POST",
+        "/api/models/",
+        status=201,
+        json_body={"detail": "Model Upload Accepted", "model_id": MODEL_ID},
+    )
     assert isinstance(api_client("models.upload_preprocessing", MODEL_ID, b"PREP"), Detail)
     assert api_client("models.download_preprocessing", MODEL_ID) == b"PREP"
     moment = torch.zeros(3)
-    assert isinstance(api_client("models.upload_swag", MODEL_ID, moment, moment, round=1, sample_size=5), Detail)
+    assert isinstance(
+        api_client("models.upload_swag", MODEL_ID, moment, moment, round=1, sample_size=5), Detail
+    )
     created = api_client("models.create_mean", [MODEL_ID, OTHER_MODEL_ID], name="mean")
     assert isinstance(created, ModelCreated)
     assert api.requests[-1].get_json()["models"] == [MODEL_ID, OTHER_MODEL_ID]

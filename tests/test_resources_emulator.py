@@ -13,7 +13,6 @@ from fl_demonstrator_api.models import (
     Detail,
     GlobalModel,
     GlobalModelMetadata,
-    LocalModel,
     Metric,
     ModelCreated,
     Training,
@@ -38,8 +37,9 @@ from fl_client import (
 from fl_client.testing import FLEmulator
 
 
-
-def test_a_whole_training_through_the_public_client(emulator: FLEmulator, clients: Any, tmp_path: Path) -> None:
+def test_a_whole_training_through_the_public_client(
+    emulator: FLEmulator, clients: Any, tmp_path: Path
+) -> None:
     anonymous: Api = clients(base_url=emulator.url, token=NOBODY)
     actor_user = anonymous("users.create", "actor", "pw-actor", actor=True)
     assert isinstance(actor_user, User) and actor_user.token
@@ -103,10 +103,13 @@ def test_a_whole_training_through_the_public_client(emulator: FLEmulator, client
     assert any(isinstance(e, RoundAdvanced) and e.round == 1 for e in events)
     assert any(isinstance(e, LocalModelsArrived) for e in events)
     reported = [m for e in events if isinstance(e, MetricsReported) for m in e.metrics]
-    assert sorted((m.key, m.step) for m in reported if m.key == "accuracy") == [("accuracy", 1), ("accuracy", 1)]
+    assert sorted((m.key, m.step) for m in reported if m.key == "accuracy") == [
+        ("accuracy", 1),
+        ("accuracy", 1),
+    ]
     assert all(isinstance(m, Metric) for m in actor("models.metrics", gid))
     watched = actor("trainings.watch", tid, interval=0.01)  # a finished training: one poll, then the end
-    assert [type(e) for e in watched][0] is StateChanged
+    assert isinstance(watched[0], StateChanged) and watched[0].state == TrainingState.C
     assert isinstance(actor("trainings.delete", tid), Detail)
 
 
