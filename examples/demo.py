@@ -114,6 +114,30 @@ def real_receiver(server: FLEmulator, user: User, shard: int, port: int) -> Iter
             process.wait()
 
 
+def fl_client_commands(rounds: int, participants: int) -> str:
+    """The actor side of this demo as `fl-client` commands (what examples/actor.py does in Python)."""
+    ids = " ".join(f'-p "$P{i}"' for i in range(participants))
+    lines = [
+        "# the actor side of this demo with fl-client commands only (server at $URL):",
+        "fl-client config set base_url $URL",
+        "PW=...                         # the new users' password (asked for, hidden, when --password is left out)",
+        'fl-client users create actor --actor --password "$PW" --json   # note its token',
+        *(
+            f'P{i}=$(fl-client users create participant-{i} --client --password "$PW" '
+            f"--message-endpoint http://HOST:{8101 + i}/)"
+            for i in range(participants)
+        ),
+        "fl-client config set token          # the actor's token (asked for, hidden)",
+        "MODEL=$(fl-client models upload model.pt --name digits-mlp --input-shape None,64)",
+        f"TRAINING=$(fl-client trainings create $MODEL {ids} --rounds {rounds} -m accuracy)",
+        "fl-client trainings start $TRAINING",
+        "fl-client trainings watch $TRAINING     # live; exits 0 when completed",
+        "fl-client metrics plot $TRAINING --per aggregate   # add -o metrics.png for a PNG",
+        "fl-client models download $(fl-client trainings show $TRAINING --json | jq -r .model) -o federated.pt",
+    ]
+    return "\n".join(lines)
+
+
 def main() -> int:
     started = time.monotonic()
     example = load_example()
@@ -162,6 +186,7 @@ def main() -> int:
         f"{' -> '.join(f'{a:.3f}' for a in history)} (chance {CHANCE:.2f}); {time.monotonic() - started:.1f} s"
     )
     print("the federated model learned" if learned else f"FAILED: accuracy below {SUCCESS_ACCURACY}")
+    print(fl_client_commands(ROUNDS, PARTICIPANTS))
     return 0 if learned else 1
 
 
