@@ -72,5 +72,13 @@ contract-diff: $(STAMP)
 	@test -n "$(SCHEMA)" || { echo "usage: make contract-diff SCHEMA=URL|FILE [CONTRACT_FLAGS=--json]" >&2; exit 2; }
 	$(BIN)/fl-client contract diff --schema "$(SCHEMA)" $(CONTRACT_FLAGS)
 
+# The property-based contract tests at length: FUZZ_EXAMPLES requests per operation against the
+# emulator, with a fresh seed each run (printed; FUZZ_SEED=<n> repeats a run). make test runs
+# the same tests with 12 derandomised requests per operation.
+FUZZ_EXAMPLES ?= 500
+fuzz: $(STAMP)
+	@seed=$${FUZZ_SEED:-$$(date +%s)}; echo "fuzz: FL_FUZZ_SEED=$$seed FL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES)"; \
+	FL_FUZZ_SEED=$$seed FL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_contract_fuzz.py -q
+
 clean:
 	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache
