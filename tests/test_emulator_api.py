@@ -117,6 +117,20 @@ def test_duplicate_username_and_missing_password_are_500(http: httpx.Client, set
     assert login.json() == {"detail": "Invalid username/password."}
 
 
+def test_user_columns_take_what_their_database_columns_take(http: httpx.Client) -> None:
+    # found by tests/test_contract_fuzz.py: a form body's list-text "['true']" came back as the
+    # string value of a boolean column; Django's BooleanField refuses it and the INSERT fails (500)
+    form = http.post("/api/users/", data={"username": "formy", "password": "pw", "actor": "true"})
+    assert (form.status_code, form.json()) == (500, {"error": "Server Error (500)"})
+    text_only = http.post("/api/users/", data={"username": "texty", "password": "pw"})
+    assert (text_only.status_code, text_only.json()["username"]) == (201, "['texty']")
+    typed = http.post("/api/users/", json={"username": "typed", "password": "pw", "actor": "1", "email": 5})
+    assert typed.status_code == 201
+    assert (typed.json()["actor"], typed.json()["email"]) == (True, "5")
+    wrong = http.post("/api/users/", json={"username": "wrong", "password": "pw", "client": "yes"})
+    assert wrong.status_code == 500
+
+
 @pytest.mark.parametrize(
     ("authorization", "detail"),
     [

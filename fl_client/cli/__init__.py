@@ -1,6 +1,6 @@
 """The ``fl-client`` command (also ``python -m fl_client``).
 
-One module per command group (`serve`, `download`), each adding its subparser with a
+One module per command group (`serve`, `download`, `contract`), each adding its subparser with a
 ``run(args) -> exit code`` handler set as its default; `build_parser` lists them.
 
 Options fall back to the reference client's environment variables (`fl_client.Settings`), which
@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 
 from ..exceptions import ConfigurationError
 from ._common import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from .contract import add_contract, run_contract_diff
 from .download import add_download, run_download
 from .serve import add_serve, load_communication, run_serve
 
@@ -29,6 +30,7 @@ __all__ = [
     "build_parser",
     "load_communication",
     "main",
+    "run_contract_diff",
     "run_download",
     "run_serve",
 ]
@@ -47,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_serve(commands)
     add_download(commands)
+    add_contract(commands)
     return parser
 
 
