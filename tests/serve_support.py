@@ -57,6 +57,7 @@ class Participant:
             sys.executable, "-m", "fl_client", "serve", "--host", "127.0.0.1", "--port", str(self.port),
             "--script", str(FLOW_SCRIPT), "--workdir", str(self.workdir), "--base-url", self.server.url,
             "--client-id", self.user.id, "--log-dir", str(self.workdir / "runs"), "--grace-period", "5",
+            "--state-dir", str(self.workdir / "state"),
             *self.extra,
         ]  # fmt: skip
 
@@ -71,7 +72,7 @@ class Participant:
             **self.env,
         }
         with open(self.workdir / f"receiver-{self.starts}.log", "wb") as log:
-            self.process = subprocess.Popen(self.argv(), env=env, stdout=log, stderr=log)
+            self.process = subprocess.Popen(self.argv(), env=env, stdout=log, stderr=log, cwd=self.workdir)
         if wait:
             self.wait_listening()
 

@@ -58,9 +58,7 @@ def run_training(server: FLEmulator, participants: list[Participant], **fields: 
 
 
 def test_swag_training_completes(server: FLEmulator, participants: list[Participant]) -> None:
-    _, model_id = run_training(
-        server, participants, target_num_updates=2, uncertainty_method="SWAG"
-    )
+    _, model_id = run_training(server, participants, target_num_updates=2, uncertainty_method="SWAG")
     for participant in participants:
         seen = [r.notification_type for r in server.notifications if r.user_id == participant.user.id]
         assert seen.count("SWAG_ROUND_START") == 2
@@ -75,9 +73,7 @@ def test_swag_training_completes(server: FLEmulator, participants: list[Particip
 
 
 def test_daisy_chain_training_completes(server: FLEmulator, participants: list[Participant]) -> None:
-    _, model_id = run_training(
-        server, participants, target_num_updates=2, options={"daisy_chain_period": 2}
-    )
+    _, model_id = run_training(server, participants, target_num_updates=2, options={"daisy_chain_period": 2})
     starts = [r for r in server.notifications if r.notification_type == "UPDATE_ROUND_START"]
     assert sorted({r.round for r in starts}) == [0, 1, 2, 3]
     assert all(r.payload["body"]["global_model_uuid"] != model_id for r in starts if r.round in (1, 3))

@@ -1,6 +1,6 @@
 """The ``fl-client`` command (also ``python -m fl_client``).
 
-One module per command group (`serve`, `download`), each adding its subparser with a
+One module per command group (`serve`, `download`, `runs`), each adding its subparser with a
 ``run(args) -> exit code`` handler set as its default; `build_parser` lists them.
 
 Options fall back to the reference client's environment variables (`fl_client.Settings`), which
@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from ..exceptions import ConfigurationError
 from ._common import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from .download import add_download, run_download
+from .runs import add_runs, run_runs
 from .serve import add_serve, load_communication, run_serve
 
 __all__ = [
@@ -30,6 +31,7 @@ __all__ = [
     "load_communication",
     "main",
     "run_download",
+    "run_runs",
     "run_serve",
 ]
 
@@ -47,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_serve(commands)
     add_download(commands)
+    add_runs(commands)
     return parser
 
 
