@@ -38,7 +38,7 @@ from .participant.communication import Communication, is_torchscript_instance
 from .participant.dispatch import ScriptDispatcher
 from .participant.notifications import parse_notification
 from .participant.receiver import NotificationReceiver
-from .participant.script import TrainingScript, TrainResult
+from .participant.script import SwagResult, TrainingScript, TrainResult
 from .settings import Settings
 
 __version__ = "0.1.0"
@@ -68,6 +68,7 @@ __all__ = [
     "RateLimitError",
     "ScriptDispatcher",
     "Settings",
+    "SwagResult",
     "SwagUploadException",
     "TrainResult",
     "TrainingScript",

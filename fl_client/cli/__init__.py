@@ -1,6 +1,6 @@
 """The ``fl-client`` command (also ``python -m fl_client``).
 
-One module per command group (`serve`, `download`, `contract`), each adding its subparser with a
+One module per command group (`serve`, `download`, `runs`, `contract`), each adding its subparser with a
 ``run(args) -> exit code`` handler set as its default; `build_parser` lists them.
 
 Options fall back to the reference client's environment variables (`fl_client.Settings`), which
@@ -21,6 +21,7 @@ from ..exceptions import ConfigurationError
 from ._common import EXIT_ERROR, EXIT_OK, EXIT_USAGE
 from .contract import add_contract, run_contract_diff
 from .download import add_download, run_download
+from .runs import add_runs, run_runs
 from .serve import add_serve, load_communication, run_serve
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "main",
     "run_contract_diff",
     "run_download",
+    "run_runs",
     "run_serve",
 ]
 
@@ -49,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     add_serve(commands)
     add_download(commands)
+    add_runs(commands)
     add_contract(commands)
     return parser
 

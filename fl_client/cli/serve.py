@@ -31,6 +31,7 @@ from ..exceptions import ConfigurationError
 from ..participant.communication import Communication
 from ..settings import Settings
 from ._common import EXIT_OK, add_credentials, authorization_from
+from .runs import add_recovery_options, build_recovery
 
 __all__ = ["add_serve", "load_communication", "run_serve"]
 
@@ -50,6 +51,11 @@ A script builds its Communication from them with Communication.from_env().
 
 SIGINT/SIGTERM: stop accepting, give running scripts --grace-period seconds, then terminate
 them. A second signal terminates them at once.
+
+Every run is recorded in --state-dir (`fl-client runs` lists it): after a restart finished runs
+are not repeated and queued or interrupted ones resume. A run that exits non-zero runs again
+(--run-attempts) unless the server already has its upload; every --catch-up-interval seconds
+(and at start) the server is asked what this participant owes, and lost notifications' runs start.
 """
 
 
@@ -142,6 +148,7 @@ def add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         default=DEFAULT_SHARED_SECRET_HEADER,
         help="header carrying the shared secret (default %(default)s)",
     )
+    add_recovery_options(add)
     serve.set_defaults(handler=run_serve)
     # the shared secret is read from FL_CLIENT_SHARED_SECRET only: an option would show in `ps`
 
@@ -182,6 +189,15 @@ def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None
         shared_secret=env.get("FL_CLIENT_SHARED_SECRET") or None,
         shared_secret_header=args.shared_secret_header,
     )
+    recovery = build_recovery(
+        args,
+        env,
+        dispatcher=dispatcher,
+        communication=communication,
+        settings=settings,
+        authorization=authorization,
+        client_id=client_id,
+    )
     logger.info(
         "script: %s %s (workdir %s); runs log to %s; at most %d at once; credentials for scripts: %s",
         settings.script_executor,
@@ -206,12 +222,16 @@ def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        recovery.restore()
         receiver.start()
+        recovery.start()
         print(f"fl-client serve: receiving notifications on {receiver.url}", file=sys.stderr, flush=True)
         while not stop.wait(1.0):  # a timeout keeps the main thread responsive to signals
             pass
     finally:
+        recovery.stop()
         receiver.stop()
+        recovery.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     logger.info("stopped")

@@ -26,7 +26,10 @@ threads start them. Each run:
   ============================== =================================================================
 
 The same (training, round, action) submitted twice starts one run: the server may deliver a
-notification twice, and the second delivery must not train (and upload) the round again.
+notification twice, and the second delivery must not train (and upload) the round again -- unless
+the first run ended without success (failed, cancelled, interrupted, deferred): then it runs again,
+after `RunHooks.before_start` (the journal and server checks of `fl_client.participant.recovery`)
+has had its say.
 Runs beyond ``max_concurrent`` queue. `ScriptDispatcher.shutdown` stops accepting, cancels queued
 runs, gives running ones a grace period, then sends SIGTERM and finally SIGKILL to their process
 groups and reaps them: nothing outlives the dispatcher.
@@ -57,7 +60,7 @@ from ..exceptions import ConfigurationError, DispatcherStoppedError
 from ..settings import Settings
 from .handlers import NotificationHandlers
 from .process import POSIX, SIGKILL, signal_group, tail_lines
-from .runs import RunKey, RunState, ScriptRun, Submission
+from .runs import RunHooks, RunKey, RunState, ScriptRun, Submission
 
 __all__ = [
     "ENV_ACTION",
@@ -100,6 +103,7 @@ class ScriptDispatcher:
         grace_period: float = DEFAULT_SHUTDOWN_GRACE,
         kill_timeout: float = DEFAULT_KILL_TIMEOUT,
         environment: Mapping[str, str] | None = None,
+        hooks: RunHooks | None = None,
     ) -> None:
         """
         Args:
@@ -112,6 +116,7 @@ class ScriptDispatcher:
             grace_period: seconds running scripts get on shutdown before SIGTERM.
             kill_timeout: seconds between SIGTERM and SIGKILL.
             environment: base environment of the scripts; default this process's.
+            hooks: told about every run, and asked before a repeated one starts (journal, retries).
         """
         if max_concurrent < 1:
             raise ConfigurationError(f"max_concurrent must be at least 1, not {max_concurrent}")
@@ -124,6 +129,7 @@ class ScriptDispatcher:
         self.grace_period = grace_period
         self.kill_timeout = kill_timeout
         self._environment = environment
+        self.hooks = hooks
         self._lock = threading.Lock()
         self._runs: dict[RunKey, ScriptRun] = {}
         self._global_models: dict[UUID, UUID] = {}
@@ -183,7 +189,7 @@ class ScriptDispatcher:
             )
         with self._lock:
             known = self._runs.get(key)
-            if known is not None:
+            if known is not None and not known.state.rerunnable:
                 logger.info("duplicate %s: run already %s", key, known.state.value)
                 return Submission(known, duplicate=True)
             if self._stopping:
@@ -191,10 +197,37 @@ class ScriptDispatcher:
             stamp = time.strftime("%Y%m%dT%H%M%S")
             log_path = self.log_dir / f"{training_id}-round{round}-{action}-{stamp}.log"
             run = ScriptRun(key, model_id, tuple(argv), log_path)
+            if known is not None:
+                counts = known.state in (RunState.FAILED, RunState.INTERRUPTED)
+                run.attempt, run.resumed = known.attempt + counts, True
+                interrupted = known.state is RunState.INTERRUPTED
+                run.previous_pid = known.pid if interrupted else known.previous_pid
             self._runs[key] = run
-        logger.debug("queued %s", key)
+        logger.debug("queued %s (attempt %d)", key, run.attempt)
+        self._hook("run_queued", run)
         self._executor.submit(self._run, run)
         return Submission(run, duplicate=False)
+
+    def adopt(self, run: ScriptRun) -> None:
+        """Know a run from an earlier life of the receiver (the journal), without starting it."""
+        run.done.set()
+        with self._lock:
+            self._runs.setdefault(run.key, run)
+
+    def run_for(self, key: RunKey) -> ScriptRun | None:
+        """The latest run of ``key``, if any."""
+        with self._lock:
+            return self._runs.get(key)
+
+    def _hook(self, name: str, run: ScriptRun) -> RunState | None:
+        if self.hooks is None:
+            return None
+        try:
+            result: RunState | None = getattr(self.hooks, name)(run)
+            return result
+        except Exception:  # a journal or check failure must not lose the run
+            logger.exception("run hook %s failed for %s", name, run.key)
+            return None
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every submitted run has ended; False if ``timeout`` passed first."""
@@ -273,6 +306,7 @@ class ScriptDispatcher:
         finally:
             with self._lock:
                 self._processes.pop(run.key, None)
+            self._hook("run_ended", run)
             run.done.set()
 
     def _execute(self, run: ScriptRun) -> None:
@@ -280,6 +314,14 @@ class ScriptDispatcher:
             if self._stopping:
                 run.state = RunState.CANCELLED
                 logger.info("cancelled %s: shutting down before it started", run.key)
+                return
+        verdict = self._hook("before_start", run) if run.resumed else None
+        with self._lock:
+            if verdict is None and self._stopping:
+                verdict = RunState.CANCELLED
+            if verdict is not None:
+                run.state = verdict
+                logger.info("not starting %s: %s", run.key, verdict.value)
                 return
             run.state = RunState.RUNNING
         env = self._run_environment(run)
@@ -303,6 +345,7 @@ class ScriptDispatcher:
                 logger.error("run %s could not start: %s (log %s)", run.key, run.error, run.log_path)
                 return
             run.pid = proc.pid
+            self._hook("run_started", run)
             with self._lock:
                 self._processes[run.key] = proc
                 kill_now = self._killing

@@ -148,7 +148,7 @@ ROUTES: list[tuple[str, dict[str, Handler]]] = [
         "/api/models/{id}/preprocessing/",
         {"GET": _not_implemented("preprocessing models"), "POST": _not_implemented("preprocessing models")},
     ),
-    ("/api/models/{id}/swag/", {"POST": _not_implemented("SWAG statistics")}),
+    ("/api/models/{id}/swag/", {"POST": models.upload_swag_statistics}),
     ("/api/trainings/", {"GET": trainings.list_trainings, "POST": trainings.create_training}),
     ("/api/trainings/{id}/", {"GET": trainings.get_training, "DELETE": trainings.delete_training}),
     (
