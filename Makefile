@@ -13,7 +13,7 @@ LINT_PATHS := $(wildcard fl_client tests examples bench)
 # the generator's post-hooks call ruff from PATH: use the pinned one in the venv
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install generate check-generated check-spec lint typecheck unit test demo bench contract-diff fuzz clean
+.PHONY: install generate check-generated check-spec lint typecheck unit test demo bench bench-rounds contract-diff fuzz clean
 
 install: $(STAMP)
 
@@ -65,6 +65,11 @@ demo: $(STAMP)
 # BENCH_SIZES (MiB, default 256,1024), BENCH_REPEAT (default 3), BENCH_DIR, BENCH_TOUCH=1.
 bench: $(STAMP)
 	$(PY) bench/transfer.py
+
+# Round turnaround of fl-client serve, cold runs against --warm runs (see bench/rounds.py).
+# BENCH_PARTICIPANTS (default 2), BENCH_ROUNDS (default 4).
+bench-rounds: $(STAMP)
+	$(PY) bench/rounds.py
 
 # The server's published schema against ours and the baseline (openapi/contract-baseline.yaml).
 # SCHEMA: a URL (http://server:8000/api/schema/?format=json) or a saved file; CONTRACT_FLAGS: e.g. --json.

@@ -33,6 +33,7 @@ __all__ = [
     "PROGRESS_MIN_INTERVAL",
     "RAM_STAGING_DIR",
     "RAM_STAGING_MARGIN_BYTES",
+    "STREAM_QUEUE_CHUNKS",
     "TEMP_FILE_PREFIX",
     "TRANSFER_CHUNK_BYTES",
 ]
@@ -90,6 +91,10 @@ DEFAULT_CATCH_UP_INTERVAL = 60.0
 # Model files move in chunks of this size: an upload reads the temporary file this much at a time.
 # Big enough that per-chunk Python overhead vanishes, small enough to stay in the CPU cache.
 TRANSFER_CHUNK_BYTES = 1024 * 1024
+
+# A streamed upload (torch.save straight into the request body) queues at most this many chunks
+# between the thread that saves and the one that sends: the memory in flight is this x 1 MiB.
+STREAM_QUEUE_CHUNKS = 4
 
 # How much httpcore asks the socket for per read. Its default, 64 KiB, caps a streamed download
 # at a few hundred MB/s on loopback (every 64 KiB passes through h11, httpcore and httpx); 1 MiB

@@ -12,7 +12,9 @@ import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import replace
+from pathlib import Path
 from types import FrameType
+from typing import Any
 from uuid import UUID
 
 from .._core.auth import redact
@@ -48,6 +50,9 @@ environment variables the script receives (besides this process's own):
   FL_CLIENT_AUTHORIZATION     the Authorization value from the credentials given here
   FL_CLIENT_CLIENT_ID         --client-id, else looked up from the credentials at start
 A script builds its Communication from them with Communication.from_env().
+
+--warm (FL_CLIENT_WARM=1): runs of a TrainingScript script are forked from a warm parent that
+imported torch and the script once (its log: <log-dir>/warm-parent.log); see the README.
 
 SIGINT/SIGTERM: stop accepting, give running scripts --grace-period seconds, then terminate
 them. A second signal terminates them at once.
@@ -149,6 +154,13 @@ def add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
         help="header carrying the shared secret (default %(default)s)",
     )
     add_recovery_options(add)
+    add(
+        "--warm",
+        action="store_true",
+        default=None,
+        help="fork each run from a warm parent that imported torch and the script once, instead of "
+        "starting a new Python per run; TrainingScript scripts only, others run as usual (env FL_CLIENT_WARM=1)",
+    )
     serve.set_defaults(handler=run_serve)
     # the shared secret is read from FL_CLIENT_SHARED_SECRET only: an option would show in `ps`
 
@@ -168,8 +180,10 @@ def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None
     if client_id is None and authorization is not None:
         client_id = _lookup_client_id(settings, authorization)
     allowed = args.allow_from or [s for s in env.get("FL_CLIENT_ALLOWED_SOURCES", "").split(",") if s.strip()]
+    launcher = _warm_launcher(args, env, settings)
     dispatcher = ScriptDispatcher(
         settings=settings,
+        launcher=launcher,
         communication=communication,
         authorization=authorization,
         client_id=client_id,
@@ -236,6 +250,22 @@ def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None
             signal.signal(sig, handler)
     logger.info("stopped")
     return EXIT_OK
+
+
+def _warm_launcher(args: argparse.Namespace, env: Mapping[str, str], settings: Settings) -> Any:
+    """A `WarmLauncher` when --warm or FL_CLIENT_WARM=1 asks for warm runs, else None."""
+    from ..participant.warm import ENV_WARM, WarmLauncher
+
+    warm = args.warm if args.warm is not None else env.get(ENV_WARM, "").lower() in {"1", "true", "yes", "on"}
+    if not warm:
+        return None
+    return WarmLauncher(
+        executor=settings.script_executor or sys.executable,
+        script=settings.script_path or "",
+        working_directory=settings.resolved_working_directory(),
+        log_dir=Path(args.log_dir).resolve(),
+        environment=None if env is os.environ else env,
+    )
 
 
 def _serve_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:

@@ -46,6 +46,7 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Protocol
 from uuid import UUID
 
 from .._core.auth import redact
@@ -59,7 +60,7 @@ from .._core.config import (
 from ..exceptions import ConfigurationError, DispatcherStoppedError
 from ..settings import Settings
 from .handlers import NotificationHandlers
-from .process import POSIX, SIGKILL, signal_group, tail_lines
+from .process import POSIX, SIGKILL, RunProcess, signal_group, tail_lines
 from .runs import RunHooks, RunKey, RunState, ScriptRun, Submission
 
 __all__ = [
@@ -88,6 +89,16 @@ _RUN_VARIABLES = (ENV_ACTION, ENV_TRAINING_ID, ENV_ROUND, ENV_MODEL_ID, ENV_GLOB
 logger = logging.getLogger("fl_client.dispatch")
 
 
+class RunLauncher(Protocol):
+    """Starts a run without a new interpreter (see `ScriptDispatcher`'s ``launcher``)."""
+
+    def start(
+        self, argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], log_path: Path
+    ) -> RunProcess | None: ...
+
+    def close(self) -> None: ...
+
+
 class ScriptDispatcher:
     """Starts and supervises training-script runs (see the module docstring)."""
 
@@ -104,6 +115,7 @@ class ScriptDispatcher:
         kill_timeout: float = DEFAULT_KILL_TIMEOUT,
         environment: Mapping[str, str] | None = None,
         hooks: RunHooks | None = None,
+        launcher: RunLauncher | None = None,
     ) -> None:
         """
         Args:
@@ -117,6 +129,8 @@ class ScriptDispatcher:
             kill_timeout: seconds between SIGTERM and SIGKILL.
             environment: base environment of the scripts; default this process's.
             hooks: told about every run, and asked before a repeated one starts (journal, retries).
+            launcher: starts runs another way (warm runs: `fl_client.participant.warm`) or
+                returns None for the usual new process; closed on shutdown.
         """
         if max_concurrent < 1:
             raise ConfigurationError(f"max_concurrent must be at least 1, not {max_concurrent}")
@@ -130,10 +144,11 @@ class ScriptDispatcher:
         self.kill_timeout = kill_timeout
         self._environment = environment
         self.hooks = hooks
+        self._launcher = launcher
         self._lock = threading.Lock()
         self._runs: dict[RunKey, ScriptRun] = {}
         self._global_models: dict[UUID, UUID] = {}
-        self._processes: dict[RunKey, subprocess.Popen[bytes]] = {}
+        self._processes: dict[RunKey, RunProcess] = {}
         self._stopping = False
         self._killing = False
         self._executor = ThreadPoolExecutor(max_workers=max_concurrent, thread_name_prefix="fl-client-run")
@@ -250,6 +265,8 @@ class ScriptDispatcher:
         if not self.wait_idle(grace):
             self.kill_all()
         self._executor.shutdown(wait=True)
+        if self._launcher is not None:
+            self._launcher.close()
 
     def kill_all(self) -> None:
         """Terminate every running script now: SIGTERM to its process group, SIGKILL after
@@ -330,7 +347,10 @@ class ScriptDispatcher:
         start = time.monotonic()
         with open(run.log_path, "ab") as log:
             try:
-                proc = subprocess.Popen(
+                launched = self._launcher and self._launcher.start(
+                    run.argv, cwd=workdir, env=env, log_path=run.log_path
+                )
+                proc: RunProcess = launched or subprocess.Popen(
                     run.argv,
                     cwd=workdir,
                     env=env,
