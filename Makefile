@@ -49,8 +49,11 @@ lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 
+# fl_client (pyproject's [tool.mypy]) and the examples, which use only the public API: no type: ignore
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy --strict examples
+	! grep -rn "type: *ignore" examples
 
 unit: $(STAMP)
 	$(PY) -m pytest

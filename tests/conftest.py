@@ -13,7 +13,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 # the emulator's fixtures (emulator, contract_checker, sink) live in their own module
-pytest_plugins = ["emulator_support"]
+pytest_plugins = ["emulator_support", "resource_support"]
 
 BASIC = "Basic YWxpY2U6czNjcjN0LXBhc3N3b3Jk"  # alice:s3cr3t-password
 SECRET = "s3cr3t-password"

@@ -17,7 +17,7 @@ PACKAGE = Path(fl_client.__file__).parent
 FORBIDDEN = {
     "_core": {"participant", "cli", "testing", "client", "resources", "contract"},
     "participant": {"cli", "testing", "client", "resources", "contract"},
-    "resources": {"participant", "cli", "testing", "contract"},
+    "resources": {"participant", "cli", "testing", "client", "contract"},
     "client": {"participant", "cli", "testing", "contract"},
     "testing": {"participant", "cli", "client", "resources", "contract"},
     # the maintainers' drift check reads documents; it needs no HTTP core, no participant, no CLI

@@ -19,7 +19,7 @@ from fl_demonstrator_api.client import Client
 from fl_demonstrator_api.models import LocalModel, Metric, TrainingWithRounds
 
 from ..exceptions import APIError
-from .http import call
+from .http import call, parsed_as
 from .retry import Outcome, RetryPolicy
 
 __all__ = [
@@ -55,9 +55,13 @@ def training_snapshot(
         expected={200},
         policy=policy,
     )
-    parsed = response.parsed
-    if not isinstance(parsed, TrainingWithRounds):
-        raise APIError(f"training lookup: GET /api/trainings/{training_id}/ answered an unreadable body")
+    parsed = parsed_as(
+        response,
+        TrainingWithRounds,
+        operation="training lookup",
+        method="GET",
+        path=f"/api/trainings/{training_id}/",
+    )
     return TrainingSnapshot(UUID(str(parsed.model)), parsed.local_models_arrived)
 
 

@@ -299,28 +299,17 @@ def _serve_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Setting
 
 def _lookup_client_id(settings: Settings, authorization: str) -> UUID | None:
     """Ask the server who the credentials belong to (``GET /api/users/myself/``), once at start."""
-    from fl_demonstrator_api.api.users import get_myself
-
-    from .._core.http import call, create_client
+    from ..client import FLClient
     from ..exceptions import APIError
 
-    client = create_client(base_url=settings.base_url, authorization=authorization)
     try:
-        response = call(
-            lambda: get_myself.sync_detailed(client=client),
-            operation="client id lookup",
-            method="GET",
-            path="/api/users/myself/",
-            expected={200},
-        )
-        user_id = UUID(str(getattr(response.parsed, "id", "")))
+        with FLClient(base_url=settings.base_url, authorization=authorization, settings=settings) as client:
+            user_id = UUID(str(client.users.me().id))
     except (APIError, ValueError) as error:
         logger.warning(
             "could not look up this client's user id, scripts get no FL_CLIENT_CLIENT_ID: %s", error
         )
         return None
-    finally:
-        client.get_httpx_client().close()
     logger.info("client id %s (from %s/api/users/myself/)", user_id, settings.base_url)
     return user_id
 

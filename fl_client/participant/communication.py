@@ -35,7 +35,8 @@ from fl_demonstrator_api.types import File
 from .._core import transfer as _transfer
 from .._core.auth import basic_authorization, redact
 from .._core.config import MODEL_FILE_NAME
-from .._core.http import call, create_client, send
+from .._core.connection import ClientOptions, Connection
+from .._core.http import DEFAULT_TIMEOUT, call, send
 from .._core.retry import Outcome, RetryPolicy, run_with_retries
 from .._core.verify import TrainingSnapshot, metrics_outcome, training_snapshot, upload_outcome
 from ..exceptions import (
@@ -138,7 +139,7 @@ class Communication(NotificationHandlers):
         """When and how often calls are retried (see `fl_client._core.retry`)."""
         self.progress = progress
         self.temp_dir = temp_dir
-        self._api: Client | None = None
+        self._connection: Connection | None = None
 
     def __repr__(self) -> str:
         return (
@@ -231,21 +232,29 @@ class Communication(NotificationHandlers):
         return self._settings
 
     @property
+    def connection(self) -> Connection:
+        """The core client object underneath, the same kind `fl_client.FLClient` sits on."""
+        if self._connection is None:
+            self._connection = Connection(
+                ClientOptions(
+                    base_url=(self._base_url or self.settings.base_url).rstrip("/"),
+                    authorization=self.http_authorization,
+                    timeout=_client_timeout(self._timeout),
+                    max_retries=self.retry_policy.max_retries,
+                )
+            )
+        return self._connection
+
+    @property
     def api(self) -> Client:
         """The authenticated generated client this instance uses (for any other operation)."""
-        if self._api is None:
-            self._api = create_client(
-                base_url=self._base_url or self.settings.base_url,
-                authorization=self.http_authorization,
-                timeout=self._timeout,
-            )
-        return self._api
+        return self.connection.api
 
     def close(self) -> None:
         """Close the HTTP connections (``with Communication(...) as comm:`` does it on exit)."""
-        if self._api is not None:
-            self._api.get_httpx_client().close()
-            self._api = None
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def __enter__(self: T) -> T:
         return self
@@ -511,6 +520,12 @@ def _metric_fields(metrics: Mapping[str, Any]) -> tuple[list[str], list[str]]:
 def _overrides(cls: type, name: str) -> bool:
     """True when ``cls`` replaces `Communication`'s method ``name``."""
     return getattr(cls, name) is not getattr(Communication, name)
+
+
+def _client_timeout(timeout: httpx.Timeout | float | None) -> httpx.Timeout:
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
 
 
 def _per_call_timeout(timeout: httpx.Timeout | float | None) -> Any:
