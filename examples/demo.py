@@ -98,7 +98,7 @@ def real_receiver(server: FLEmulator, user: User, shard: int, port: int) -> Iter
     argv = [
         sys.executable, "-m", "fl_client", "serve", "--host", "127.0.0.1", "--port", str(port),
         "--script", str(SCRIPT), "--workdir", str(workdir), "--base-url", server.url,
-        "--client-id", str(user.id), "--log-dir", str(workdir / "runs"),
+        "--client-id", str(user.id), "--log-dir", str(workdir / "runs"), "--state-dir", str(workdir / "state"),
     ]  # fmt: skip
     with open(workdir / "receiver.log", "wb") as log:
         process = subprocess.Popen(argv, env=script_environment(server, user, shard), stdout=log, stderr=log)

@@ -41,7 +41,7 @@ from .participant.communication import Communication, is_torchscript_instance
 from .participant.dispatch import ScriptDispatcher
 from .participant.notifications import parse_notification
 from .participant.receiver import NotificationReceiver
-from .participant.script import TrainingScript, TrainResult
+from .participant.script import SwagResult, TrainingScript, TrainResult
 from .resources import (
     LocalModelsArrived,
     MetricsReported,
@@ -87,6 +87,7 @@ __all__ = [
     "ScriptDispatcher",
     "Settings",
     "StateChanged",
+    "SwagResult",
     "SwagUploadException",
     "TrainResult",
     "TrainingConfig",

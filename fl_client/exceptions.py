@@ -23,6 +23,7 @@
     ├── ModelSerializationError        a model could not be packed or unpacked
     │   └── UnsafeModelError           unpacking needs a class outside the allow-list
     ├── ConfigurationError             a setting or argument is missing or invalid
+    ├── ContractError                  an OpenAPI document or contract baseline cannot be read
     ├── TrainingWaitTimeout            `trainings.wait` gave up; says where the training was stuck
     ├── DispatcherStoppedError         a script run was submitted after shutdown began
     └── NotificationError              a notification body the receiver cannot accept (answered 400)
@@ -57,6 +58,7 @@ __all__ = [
     "BadRequestError",
     "CommunicationException",
     "ConfigurationError",
+    "ContractError",
     "DispatcherStoppedError",
     "FLClientError",
     "InternalServerError",
@@ -190,6 +192,11 @@ class UnsafeModelError(ModelSerializationError):
 
 class ConfigurationError(FLClientError):
     """A setting or argument is missing or invalid."""
+
+
+class ContractError(FLClientError):
+    """An OpenAPI document or the contract baseline cannot be read or is not what it should be
+    (``fl-client contract diff``)."""
 
 
 class TrainingWaitTimeout(FLClientError, TimeoutError):

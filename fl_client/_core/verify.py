@@ -22,7 +22,14 @@ from ..exceptions import APIError
 from .http import call, parsed_as
 from .retry import Outcome, RetryPolicy
 
-__all__ = ["TrainingSnapshot", "metrics_outcome", "training_snapshot", "upload_outcome"]
+__all__ = [
+    "TrainingSnapshot",
+    "local_model_outcome",
+    "metrics_of_model",
+    "metrics_outcome",
+    "training_snapshot",
+    "upload_outcome",
+]
 
 _logger = logging.getLogger("fl.client.retry")
 _ONCE = RetryPolicy(max_retries=0)
@@ -88,20 +95,8 @@ def upload_outcome(
         current_round = getattr(meta, "round_", None)
         if isinstance(current_round, int) and current_round > round_:
             return Outcome.APPLIED
-        try:
-            models = call(
-                lambda: list_training_models.sync_detailed(str(training_id), client=api),
-                operation="upload check",
-                method="GET",
-                path=f"/api/trainings/{training_id}/models/",
-                expected={200},
-                policy=_ONCE,
-            ).parsed
-        except APIError:
-            models = None
-        if isinstance(models, list) and any(
-            isinstance(m, LocalModel) and str(m.owner) == str(client_id) and m.round_ == round_
-            for m in models
+        if local_model_outcome(api, training_id=training_id, client_id=client_id, round_=round_) is (
+            Outcome.APPLIED
         ):
             return Outcome.APPLIED
         now = training_snapshot(api, training_id, policy=_ONCE)
@@ -113,10 +108,35 @@ def upload_outcome(
     return Outcome.UNKNOWN
 
 
-def metrics_outcome(
-    api: Client, *, model_id: UUID | str, client_id: UUID | str, names: Collection[str], round_: int
+def local_model_outcome(
+    api: Client, *, training_id: UUID | str, client_id: UUID | str, round_: int
 ) -> Outcome:
-    """Were our metrics stored? The model's metrics hold the reporter, key and step (= round)."""
+    """Does the training's models list hold a local model of ours for ``round_``?
+
+    APPLIED when it does, NOT_APPLIED when the list is readable without one, UNKNOWN when it is
+    not (the real server answers 500 while we own any stored local model of the training, §5.5).
+    """
+    try:
+        models = call(
+            lambda: list_training_models.sync_detailed(str(training_id), client=api),
+            operation="upload check",
+            method="GET",
+            path=f"/api/trainings/{training_id}/models/",
+            expected={200},
+            policy=_ONCE,
+        ).parsed
+    except APIError:
+        return Outcome.UNKNOWN
+    if not isinstance(models, list):
+        return Outcome.UNKNOWN
+    ours = any(
+        isinstance(m, LocalModel) and str(m.owner) == str(client_id) and m.round_ == round_ for m in models
+    )
+    return Outcome.APPLIED if ours else Outcome.NOT_APPLIED
+
+
+def metrics_of_model(api: Client, model_id: UUID | str) -> list[Metric] | None:
+    """Every metric stored on a model (reporter, key, step), or None when the list cannot be read."""
     try:
         metrics = call(
             lambda: list_model_metrics.sync_detailed(str(model_id), client=api),
@@ -128,14 +148,20 @@ def metrics_outcome(
         ).parsed
     except APIError as error:
         _logger.warning("metrics check failed: %s", error.message)
-        return Outcome.UNKNOWN
+        return None
     if not isinstance(metrics, list):
+        return None
+    return [m for m in metrics if isinstance(m, Metric)]
+
+
+def metrics_outcome(
+    api: Client, *, model_id: UUID | str, client_id: UUID | str, names: Collection[str], round_: int
+) -> Outcome:
+    """Were our metrics stored? The model's metrics hold the reporter, key and step (= round)."""
+    metrics = metrics_of_model(api, model_id)
+    if metrics is None:
         return Outcome.UNKNOWN
-    ours = {
-        m.key
-        for m in metrics
-        if isinstance(m, Metric) and str(m.reporter) == str(client_id) and m.step == round_
-    }
+    ours = {m.key for m in metrics if str(m.reporter) == str(client_id) and m.step == round_}
     if ours and set(names) <= ours:
         return Outcome.APPLIED
     return Outcome.NOT_APPLIED if not ours else Outcome.UNKNOWN

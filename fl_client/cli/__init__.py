@@ -2,7 +2,7 @@
 
 One module per command group, each defining one click command or group that `cli` adds:
 ``serve``, ``download``, ``users``, ``models``, ``trainings``, ``metrics``, ``infer``,
-``config``. A command returns its exit code; errors propagate to
+``config``, ``runs``, ``contract``. A command returns its exit code; errors propagate to
 `main`, which prints them as one line on stderr and maps their class to an exit code
 (`fl_client.cli._common.exit_code_for`, the table in that module and in the README).
 
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 import click
 
 from ..exceptions import FLClientError
-from . import config, download, infer, metrics, models, serve, trainings, users
+from . import config, contract, download, infer, metrics, models, runs, serve, trainings, users
 from ._common import (
     EXIT_AUTH,
     EXIT_ERROR,
@@ -98,6 +98,8 @@ for _command in (
     metrics.metrics_group,
     infer.infer_command,
     config.config_group,
+    runs.runs_command,
+    contract.contract_group,
 ):
     cli.add_command(_command)
 

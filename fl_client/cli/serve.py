@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from pathlib import Path
 from types import FrameType
 from typing import Any
 from uuid import UUID
@@ -20,10 +21,13 @@ import click
 from .._core.auth import redact
 from .._core.config import (
     DEFAULT_BODY_TIMEOUT,
+    DEFAULT_CATCH_UP_INTERVAL,
     DEFAULT_KILL_TIMEOUT,
     DEFAULT_LOG_DIR,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_CONCURRENT_RUNS,
+    DEFAULT_RUN_ATTEMPTS,
+    DEFAULT_RUN_RETRY_DELAY,
     DEFAULT_SERVER_HOST,
     DEFAULT_SERVER_PORT,
     DEFAULT_SHARED_SECRET_HEADER,
@@ -33,6 +37,7 @@ from ..exceptions import ConfigurationError
 from ..participant.communication import Communication
 from ..settings import Settings
 from ._common import EXIT_OK, Target, api_options
+from .runs import build_recovery, recovery_options
 
 __all__ = ["ServeOptions", "load_communication", "run_serve", "serve_command"]
 
@@ -51,8 +56,17 @@ environment variables the script receives (besides this process's own):
 A script builds its Communication from them with Communication.from_env().
 
 \b
+--warm (FL_CLIENT_WARM=1): runs of a TrainingScript script are forked from a warm parent that
+imported torch and the script once (its log: <log-dir>/warm-parent.log); see the README.
+
+\b
 SIGINT/SIGTERM: stop accepting, give running scripts --grace-period seconds, then terminate
 them. A second signal terminates them at once.
+
+Every run is recorded in --state-dir (`fl-client runs` lists it): after a restart finished runs
+are not repeated and queued or interrupted ones resume. A run that exits non-zero runs again
+(--run-attempts) unless the server already has its upload; every --catch-up-interval seconds
+(and at start) the server is asked what this participant owes, and lost notifications' runs start.
 """
 
 
@@ -75,6 +89,11 @@ class ServeOptions:
     kill_timeout: float = DEFAULT_KILL_TIMEOUT
     allow_from: tuple[str, ...] = ()
     shared_secret_header: str = DEFAULT_SHARED_SECRET_HEADER
+    state_dir: str | None = None
+    run_attempts: int = DEFAULT_RUN_ATTEMPTS
+    retry_delay: float = DEFAULT_RUN_RETRY_DELAY
+    catch_up_interval: float = DEFAULT_CATCH_UP_INTERVAL
+    warm: bool | None = None
 
 
 @click.command(
@@ -158,6 +177,13 @@ class ServeOptions:
     show_default=True,
     help="header carrying the shared secret (its value comes from FL_CLIENT_SHARED_SECRET only: an option would show in `ps`)",
 )
+@recovery_options
+@click.option(
+    "--warm/--cold",
+    default=None,
+    help="fork each run from a warm parent that imported torch and the script once, instead of "
+    "starting a new Python per run; TrainingScript scripts only, others run cold (env FL_CLIENT_WARM=1)",
+)
 def serve_command(target: Target, **options: Any) -> int:
     """Listen for the FL Demonstrator's notifications (the user's message_endpoint) and run
     '<executor> <script> train|test|swag --training-id T --round R --model-id M' for each
@@ -182,8 +208,10 @@ def run_serve(args: ServeOptions, target: Target, environ: Mapping[str, str] | N
     allowed = list(args.allow_from) or [
         s for s in env.get("FL_CLIENT_ALLOWED_SOURCES", "").split(",") if s.strip()
     ]
+    launcher = _warm_launcher(args, env, settings)
     dispatcher = ScriptDispatcher(
         settings=settings,
+        launcher=launcher,
         communication=communication,
         authorization=authorization,
         client_id=client_id,
@@ -202,6 +230,15 @@ def run_serve(args: ServeOptions, target: Target, environ: Mapping[str, str] | N
         allowed_sources=allowed,
         shared_secret=env.get("FL_CLIENT_SHARED_SECRET") or None,
         shared_secret_header=args.shared_secret_header,
+    )
+    recovery = build_recovery(
+        args,
+        env,
+        dispatcher=dispatcher,
+        communication=communication,
+        settings=settings,
+        authorization=authorization,
+        client_id=client_id,
     )
     logger.info(
         "script: %s %s (workdir %s); runs log to %s; at most %d at once; credentials for scripts: %s",
@@ -227,16 +264,36 @@ def run_serve(args: ServeOptions, target: Target, environ: Mapping[str, str] | N
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        recovery.restore()
         receiver.start()
+        recovery.start()
         print(f"fl-client serve: receiving notifications on {receiver.url}", file=sys.stderr, flush=True)
         while not stop.wait(1.0):  # a timeout keeps the main thread responsive to signals
             pass
     finally:
+        recovery.stop()
         receiver.stop()
+        recovery.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     logger.info("stopped")
     return EXIT_OK
+
+
+def _warm_launcher(args: ServeOptions, env: Mapping[str, str], settings: Settings) -> Any:
+    """A `WarmLauncher` when --warm or FL_CLIENT_WARM=1 asks for warm runs, else None."""
+    from ..participant.warm import ENV_WARM, WarmLauncher
+
+    warm = args.warm if args.warm is not None else env.get(ENV_WARM, "").lower() in {"1", "true", "yes", "on"}
+    if not warm:
+        return None
+    return WarmLauncher(
+        executor=settings.script_executor or sys.executable,
+        script=settings.script_path or "",
+        working_directory=settings.resolved_working_directory(),
+        log_dir=Path(args.log_dir).resolve(),
+        environment=None if env is os.environ else env,
+    )
 
 
 def _serve_settings(args: ServeOptions, target: Target, env: Mapping[str, str]) -> Settings:

@@ -323,8 +323,9 @@ class Communication(NotificationHandlers):
 
         Posts to the training's global model (see the module docstring), multipart with the
         fields ``owner``, ``round``, ``sample_size``, repeated ``metric_names`` /
-        ``metric_values`` and the file ``model_file``. The model is serialised to a temporary
-        file and streamed from it (random boundary, Content-Length, never whole in memory).
+        ``metric_values`` and the file ``model_file``. ``torch.save``'s output streams straight
+        into the body (random boundary, exact Content-Length, never whole in memory or in a file);
+        TorchScript and `pack_model` overrides are staged in a temporary file first.
         Returns True on 201.
 
         The server accepts a second upload for the same round and then aggregates too early, so

@@ -26,7 +26,10 @@ threads start them. Each run:
   ============================== =================================================================
 
 The same (training, round, action) submitted twice starts one run: the server may deliver a
-notification twice, and the second delivery must not train (and upload) the round again.
+notification twice, and the second delivery must not train (and upload) the round again -- unless
+the first run ended without success (failed, cancelled, interrupted, deferred): then it runs again,
+after `RunHooks.before_start` (the journal and server checks of `fl_client.participant.recovery`)
+has had its say.
 Runs beyond ``max_concurrent`` queue. `ScriptDispatcher.shutdown` stops accepting, cancels queued
 runs, gives running ones a grace period, then sends SIGTERM and finally SIGKILL to their process
 groups and reaps them: nothing outlives the dispatcher.
@@ -43,6 +46,7 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Protocol
 from uuid import UUID
 
 from .._core.auth import redact
@@ -56,8 +60,8 @@ from .._core.config import (
 from ..exceptions import ConfigurationError, DispatcherStoppedError
 from ..settings import Settings
 from .handlers import NotificationHandlers
-from .process import POSIX, SIGKILL, signal_group, tail_lines
-from .runs import RunKey, RunState, ScriptRun, Submission
+from .process import POSIX, SIGKILL, RunProcess, signal_group, tail_lines
+from .runs import RunHooks, RunKey, RunState, ScriptRun, Submission
 
 __all__ = [
     "ENV_ACTION",
@@ -85,6 +89,16 @@ _RUN_VARIABLES = (ENV_ACTION, ENV_TRAINING_ID, ENV_ROUND, ENV_MODEL_ID, ENV_GLOB
 logger = logging.getLogger("fl_client.dispatch")
 
 
+class RunLauncher(Protocol):
+    """Starts a run without a new interpreter (see `ScriptDispatcher`'s ``launcher``)."""
+
+    def start(
+        self, argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], log_path: Path
+    ) -> RunProcess | None: ...
+
+    def close(self) -> None: ...
+
+
 class ScriptDispatcher:
     """Starts and supervises training-script runs (see the module docstring)."""
 
@@ -100,6 +114,8 @@ class ScriptDispatcher:
         grace_period: float = DEFAULT_SHUTDOWN_GRACE,
         kill_timeout: float = DEFAULT_KILL_TIMEOUT,
         environment: Mapping[str, str] | None = None,
+        hooks: RunHooks | None = None,
+        launcher: RunLauncher | None = None,
     ) -> None:
         """
         Args:
@@ -112,6 +128,9 @@ class ScriptDispatcher:
             grace_period: seconds running scripts get on shutdown before SIGTERM.
             kill_timeout: seconds between SIGTERM and SIGKILL.
             environment: base environment of the scripts; default this process's.
+            hooks: told about every run, and asked before a repeated one starts (journal, retries).
+            launcher: starts runs another way (warm runs: `fl_client.participant.warm`) or
+                returns None for the usual new process; closed on shutdown.
         """
         if max_concurrent < 1:
             raise ConfigurationError(f"max_concurrent must be at least 1, not {max_concurrent}")
@@ -124,10 +143,12 @@ class ScriptDispatcher:
         self.grace_period = grace_period
         self.kill_timeout = kill_timeout
         self._environment = environment
+        self.hooks = hooks
+        self._launcher = launcher
         self._lock = threading.Lock()
         self._runs: dict[RunKey, ScriptRun] = {}
         self._global_models: dict[UUID, UUID] = {}
-        self._processes: dict[RunKey, subprocess.Popen[bytes]] = {}
+        self._processes: dict[RunKey, RunProcess] = {}
         self._stopping = False
         self._killing = False
         self._executor = ThreadPoolExecutor(max_workers=max_concurrent, thread_name_prefix="fl-client-run")
@@ -183,7 +204,7 @@ class ScriptDispatcher:
             )
         with self._lock:
             known = self._runs.get(key)
-            if known is not None:
+            if known is not None and not known.state.rerunnable:
                 logger.info("duplicate %s: run already %s", key, known.state.value)
                 return Submission(known, duplicate=True)
             if self._stopping:
@@ -191,10 +212,37 @@ class ScriptDispatcher:
             stamp = time.strftime("%Y%m%dT%H%M%S")
             log_path = self.log_dir / f"{training_id}-round{round}-{action}-{stamp}.log"
             run = ScriptRun(key, model_id, tuple(argv), log_path)
+            if known is not None:
+                counts = known.state in (RunState.FAILED, RunState.INTERRUPTED)
+                run.attempt, run.resumed = known.attempt + counts, True
+                interrupted = known.state is RunState.INTERRUPTED
+                run.previous_pid = known.pid if interrupted else known.previous_pid
             self._runs[key] = run
-        logger.debug("queued %s", key)
+        logger.debug("queued %s (attempt %d)", key, run.attempt)
+        self._hook("run_queued", run)
         self._executor.submit(self._run, run)
         return Submission(run, duplicate=False)
+
+    def adopt(self, run: ScriptRun) -> None:
+        """Know a run from an earlier life of the receiver (the journal), without starting it."""
+        run.done.set()
+        with self._lock:
+            self._runs.setdefault(run.key, run)
+
+    def run_for(self, key: RunKey) -> ScriptRun | None:
+        """The latest run of ``key``, if any."""
+        with self._lock:
+            return self._runs.get(key)
+
+    def _hook(self, name: str, run: ScriptRun) -> RunState | None:
+        if self.hooks is None:
+            return None
+        try:
+            result: RunState | None = getattr(self.hooks, name)(run)
+            return result
+        except Exception:  # a journal or check failure must not lose the run
+            logger.exception("run hook %s failed for %s", name, run.key)
+            return None
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every submitted run has ended; False if ``timeout`` passed first."""
@@ -217,6 +265,8 @@ class ScriptDispatcher:
         if not self.wait_idle(grace):
             self.kill_all()
         self._executor.shutdown(wait=True)
+        if self._launcher is not None:
+            self._launcher.close()
 
     def kill_all(self) -> None:
         """Terminate every running script now: SIGTERM to its process group, SIGKILL after
@@ -273,6 +323,7 @@ class ScriptDispatcher:
         finally:
             with self._lock:
                 self._processes.pop(run.key, None)
+            self._hook("run_ended", run)
             run.done.set()
 
     def _execute(self, run: ScriptRun) -> None:
@@ -281,6 +332,14 @@ class ScriptDispatcher:
                 run.state = RunState.CANCELLED
                 logger.info("cancelled %s: shutting down before it started", run.key)
                 return
+        verdict = self._hook("before_start", run) if run.resumed else None
+        with self._lock:
+            if verdict is None and self._stopping:
+                verdict = RunState.CANCELLED
+            if verdict is not None:
+                run.state = verdict
+                logger.info("not starting %s: %s", run.key, verdict.value)
+                return
             run.state = RunState.RUNNING
         env = self._run_environment(run)
         workdir = self.settings.resolved_working_directory()
@@ -288,7 +347,10 @@ class ScriptDispatcher:
         start = time.monotonic()
         with open(run.log_path, "ab") as log:
             try:
-                proc = subprocess.Popen(
+                launched = self._launcher and self._launcher.start(
+                    run.argv, cwd=workdir, env=env, log_path=run.log_path
+                )
+                proc: RunProcess = launched or subprocess.Popen(
                     run.argv,
                     cwd=workdir,
                     env=env,
@@ -303,6 +365,7 @@ class ScriptDispatcher:
                 logger.error("run %s could not start: %s (log %s)", run.key, run.error, run.log_path)
                 return
             run.pid = proc.pid
+            self._hook("run_started", run)
             with self._lock:
                 self._processes[run.key] = proc
                 kill_now = self._killing

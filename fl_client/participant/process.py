@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 from pathlib import Path
+from typing import Protocol
 
-__all__ = ["POSIX", "SIGKILL", "TAIL_BYTES", "signal_group", "tail_lines"]
+__all__ = ["POSIX", "SIGKILL", "TAIL_BYTES", "RunProcess", "signal_group", "tail_lines"]
 
 POSIX = os.name == "posix"
 TAIL_BYTES = 64 * 1024
@@ -20,7 +20,23 @@ TAIL_BYTES = 64 * 1024
 SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)
 
 
-def signal_group(proc: subprocess.Popen[bytes], signum: int) -> bool:
+class RunProcess(Protocol):
+    """A run's process as the dispatcher sees it: a ``subprocess.Popen``, or a warm run
+    (`fl_client.participant.warm.WarmProcess`), each the leader of its own process group."""
+
+    @property
+    def pid(self) -> int: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def poll(self) -> int | None: ...
+
+    def kill(self) -> None: ...
+
+    def terminate(self) -> None: ...
+
+
+def signal_group(proc: RunProcess, signum: int) -> bool:
     """Signal the run's whole process group; True if anything was there to receive it."""
     try:
         if POSIX:
