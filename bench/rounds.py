@@ -59,7 +59,8 @@ def _receiver(server: FLEmulator, user: EmulatedUser, port: int, workdir: Path, 
     argv = [
         sys.executable, "-m", "fl_client", "serve", "--host", "127.0.0.1", "--port", str(port),
         "--script", str(SCRIPT), "--workdir", str(workdir), "--base-url", server.url,
-        "--client-id", user.id, "--log-dir", str(workdir / "runs"), *(["--warm"] if warm else []),
+        "--client-id", user.id, "--log-dir", str(workdir / "runs"), "--state-dir", str(workdir / "state"),
+        *(["--warm"] if warm else []),
     ]  # fmt: skip
     env = {**os.environ, "FL_CLIENT_TOKEN": user.token}
     log_path = workdir / "receiver.log"

@@ -192,7 +192,7 @@ def test_fl_client_serve_warm_trains_rounds_against_the_emulator(tmp_path: Path)
         argv = [
             sys.executable, "-m", "fl_client", "serve", "--warm", "--host", "127.0.0.1", "--port", str(port),
             "--script", str(SCRIPT), "--workdir", str(tmp_path), "--base-url", server.url,
-            "--client-id", user.id, "--log-dir", str(tmp_path / "runs"),
+            "--client-id", user.id, "--log-dir", str(tmp_path / "runs"), "--state-dir", str(tmp_path / "state"),
         ]  # fmt: skip
         env = {**os.environ, "FL_CLIENT_TOKEN": user.token, "WARM_RECORD_DIR": str(record)}
         env.pop("WARM_FAKE", None)
