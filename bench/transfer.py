@@ -294,6 +294,16 @@ def _python(*args: str) -> str:
     return result.stdout
 
 
+def _leftovers(directories: list[Path], before: set[str], patience: float = 10.0) -> list[str]:
+    """fl_client's temporary files that appeared during the run and stay. Another fl_client on this
+    machine (a test suite) may hold one for a moment: a file left by the runs here never goes, one
+    of theirs soon does, so the check waits up to ``patience`` seconds for the set to empty."""
+    deadline = time.monotonic() + patience
+    while (found := sorted(_temporary_files(directories) - before)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    return found
+
+
 def _temporary_files(directories: list[Path]) -> set[str]:
     """fl_client's temporary model files in ``directories`` (where it stages models)."""
     return {str(p) for d in directories if d.is_dir() for p in d.glob("fl-client-model-*")}
@@ -371,7 +381,7 @@ def main() -> int:
                             flush=True,
                         )
         server.shutdown()
-        leftovers = sorted(_temporary_files(staging) - before)
+        leftovers = _leftovers(staging, before)
         print()
         print(_table(results, sizes))
         print()
