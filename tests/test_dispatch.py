@@ -100,7 +100,7 @@ def test_unknown_global_model_is_not_set_nor_inherited(
     env = json.loads((record_dir / "test-1.json").read_text())["env"]
     assert "FL_CLIENT_GLOBAL_MODEL_ID" not in env
     assert "FL_CLIENT_AUTHORIZATION" not in env and "FL_CLIENT_CLIENT_ID" not in env
-    with pytest.raises(ConfigurationError, match="FL_CLIENT_CLIENT_ID"):
+    with pytest.raises(ConfigurationError, match="FL_CLIENT_AUTHORIZATION"):
         Communication.from_env(env)
 
 

@@ -43,6 +43,8 @@ FAST = RetryPolicy(max_retries=2, initial_delay=0.01, max_delay=0.02)
 MODEL_PATH = f"/api/models/{MODEL_ID}/"
 UPLOADED = {"detail": "Model Update Accepted"}
 METRICS_OK = {"detail": "Model Metrics Upload Accepted", "model_id": MODEL_ID}
+USER = {"username": "alice", "first_name": "", "last_name": "", "email": "", "id": CLIENT_ID,
+        "actor": False, "client": True, "message_endpoint": "http://127.0.0.1:8101/"}  # fmt: skip
 META = {"id": MODEL_ID, "round": 0, "name": "m", "description": "d", "input_shape": None, "preprocessing": None,
         "owner": CLIENT_ID, "has_preprocessing": False, "stats": None}  # fmt: skip
 
@@ -192,7 +194,7 @@ def test_metrics_503_is_retried_after_the_server_shows_none_stored(faults: Fault
 def test_metrics_whose_answer_was_lost_are_not_sent_twice(faults: FaultServer) -> None:
     stored = [{"id": 1, "identifier": None, "key": "acc", "value_float": 0.5, "value_binary": None, "step": 0,
                "model": MODEL_ID, "reporter": CLIENT_ID}]  # fmt: skip
-    faults.push(close_before_answer(), respond(200, stored))
+    faults.push(close_before_answer(), respond(200, stored), respond(200, USER))
     assert comm_for(faults.url).upload_metrics({"acc": 0.5}) is True
     assert len(posts(faults)) == 1
 
@@ -214,6 +216,8 @@ class StatefulServer:
             if self.lose_answer:
                 return
             respond(201, UPLOADED)(conn, request)  # type: ignore[arg-type]
+        elif request.path == "/api/users/myself/":
+            respond(200, USER)(conn, request)  # type: ignore[arg-type]
         elif request.path.endswith("/metadata/"):
             respond(200, META)(conn, request)  # type: ignore[arg-type]
         elif request.path.endswith("/models/"):
@@ -278,7 +282,7 @@ def test_swag_statistics_whose_answer_was_lost_are_not_sent_twice(faults: FaultS
          "model": MODEL_ID, "reporter": CLIENT_ID}
         for n, key in enumerate(["SWAG First Moment Local", "SWAG Second Moment Local"])
     ]  # fmt: skip
-    faults.push(close_before_answer(), respond(200, stored))
+    faults.push(close_before_answer(), respond(200, stored), respond(200, USER))
     moment = small_model().state_dict()["0.bias"]
     assert comm_for(faults.url).upload_swag(moment, moment, 3) is True
     assert len(posts(faults)) == 1

@@ -9,7 +9,7 @@ have reached the server is repeated only when the server's state shows it was no
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -22,7 +22,11 @@ from ..exceptions import APIError
 from .http import call
 from .retry import Outcome, RetryPolicy
 
-__all__ = ["TrainingSnapshot", "metrics_outcome", "training_snapshot", "upload_outcome"]
+__all__ = ["Identity", "TrainingSnapshot", "metrics_outcome", "training_snapshot", "upload_outcome"]
+
+Identity = Callable[[], UUID | None]
+"""Returns the id of the user the credentials belong to (asked once, then cached), or None when
+it cannot be known; then nothing counts as "ours" and a lost answer is never repeated."""
 
 _logger = logging.getLogger("fl.client.retry")
 _ONCE = RetryPolicy(max_retries=0)
@@ -59,7 +63,7 @@ def upload_outcome(
     *,
     training_id: UUID | str,
     global_model_id: UUID | str,
-    client_id: UUID | str,
+    identity: Identity,
     round_: int,
     before: TrainingSnapshot,
 ) -> Outcome:
@@ -67,8 +71,9 @@ def upload_outcome(
 
     1. the global model's round moved past ``round_``: the round was aggregated, which needs
        every participant's upload, ours included -> APPLIED;
-    2. the training's models list holds a local model of ours for ``round_`` -> APPLIED
-       (the real server answers this list with 500 while we own a stored local model: UNKNOWN);
+    2. the training's models list holds a local model of ours (owned by the credentials' user,
+       ``identity``) for ``round_`` -> APPLIED (the real server answers this list with 500 while
+       we own a stored local model: UNKNOWN);
     3. ``local_models_arrived`` is unchanged since before the upload -> NOT_APPLIED; moved (maybe
        by another participant) -> UNKNOWN, and the caller does not repeat the upload.
     """
@@ -95,11 +100,15 @@ def upload_outcome(
             ).parsed
         except APIError:
             models = None
-        if isinstance(models, list) and any(
-            isinstance(m, LocalModel) and str(m.owner) == str(client_id) and m.round_ == round_
-            for m in models
-        ):
-            return Outcome.APPLIED
+        candidates = (
+            {str(m.owner) for m in models if isinstance(m, LocalModel) and m.round_ == round_}
+            if isinstance(models, list)
+            else set()
+        )
+        if candidates:
+            me = identity()
+            if me is not None and str(me) in candidates:
+                return Outcome.APPLIED
         now = training_snapshot(api, training_id, policy=_ONCE)
     except APIError as error:
         _logger.warning("upload check failed: %s", error.message)
@@ -110,9 +119,14 @@ def upload_outcome(
 
 
 def metrics_outcome(
-    api: Client, *, model_id: UUID | str, client_id: UUID | str, names: Collection[str], round_: int
+    api: Client, *, model_id: UUID | str, identity: Identity, names: Collection[str], round_: int
 ) -> Outcome:
-    """Were our metrics stored? The model's metrics hold the reporter, key and step (= round)."""
+    """Were our metrics stored? The model's metrics hold the reporter, key and step (= round).
+
+    No metric of these names for this round -> NOT_APPLIED, whoever reported. Otherwise "ours"
+    means reported by the credentials' user (``identity``, asked only then): all names there ->
+    APPLIED; some, or an unknown identity -> UNKNOWN (the caller raises, never re-sends).
+    """
     try:
         metrics = call(
             lambda: list_model_metrics.sync_detailed(str(model_id), client=api),
@@ -127,11 +141,15 @@ def metrics_outcome(
         return Outcome.UNKNOWN
     if not isinstance(metrics, list):
         return Outcome.UNKNOWN
-    ours = {
-        m.key
-        for m in metrics
-        if isinstance(m, Metric) and str(m.reporter) == str(client_id) and m.step == round_
-    }
-    if ours and set(names) <= ours:
+    wanted = set(names)
+    candidates = [m for m in metrics if isinstance(m, Metric) and m.step == round_ and m.key in wanted]
+    if not candidates:
+        return Outcome.NOT_APPLIED
+    me = identity()
+    if me is None:
+        _logger.warning("metrics check: cannot tell whose metrics are stored (identity unknown)")
+        return Outcome.UNKNOWN
+    ours = {m.key for m in candidates if str(m.reporter) == str(me)}
+    if ours and wanted <= ours:
         return Outcome.APPLIED
     return Outcome.NOT_APPLIED if not ours else Outcome.UNKNOWN
