@@ -272,3 +272,27 @@ def test_from_env_keyword_arguments_win() -> None:
     assert comm.client_id == CLIENT_ID and comm.global_model_id == G and comm.round == 2
     assert str(comm.api.get_httpx_client().base_url).rstrip("/") == "http://server:8000"
     comm.close()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process groups are POSIX")
+def test_the_group_is_signalled_before_its_leader_is_reaped(
+    tmp_path: Path, record_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_killpg = os.killpg
+    sent: list[tuple[int, bool]] = []  # (signal, leader already reaped)
+
+    def killpg(pgid: int, signum: int) -> None:
+        try:
+            os.waitid(os.P_PID, pgid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            reaped = False
+        except ChildProcessError:  # reaped: this pid (and group id) may now be anyone's
+            reaped = True
+        sent.append((signum, reaped))
+        real_killpg(pgid, signum)
+
+    monkeypatch.setattr(os, "killpg", killpg)
+    with make_dispatcher(tmp_path) as dispatcher:
+        dispatcher.submit("train", T, 5, L)
+        assert dispatcher.wait_idle(10)
+    assert dispatcher.runs()[0].state is RunState.SUCCEEDED
+    assert sent and all(not reaped for _, reaped in sent)

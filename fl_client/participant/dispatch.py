@@ -56,7 +56,7 @@ from .._core.config import (
 from ..exceptions import ConfigurationError, DispatcherStoppedError
 from ..settings import Settings
 from .handlers import NotificationHandlers
-from .process import POSIX, SIGKILL, signal_group, tail_lines
+from .process import POSIX, SIGKILL, signal_group, tail_lines, wait_and_clear_group
 from .runs import RunKey, RunState, ScriptRun, Submission
 
 __all__ = [
@@ -311,10 +311,10 @@ class ScriptDispatcher:
             logger.info(
                 "run started: %s model=%s pid=%d log=%s", run.key, run.model_id, proc.pid, run.log_path
             )
-            returncode = proc.wait()
+            returncode, left_behind = wait_and_clear_group(proc)
         run.duration = time.monotonic() - start
         run.returncode = returncode
-        if signal_group(proc, SIGKILL):
+        if left_behind:
             logger.warning("run %s left processes behind in its group; killed them", run.key)
         if returncode == 0:
             run.state = RunState.SUCCEEDED

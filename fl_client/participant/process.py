@@ -9,9 +9,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import threading
 from pathlib import Path
 
-__all__ = ["POSIX", "SIGKILL", "TAIL_BYTES", "signal_group", "tail_lines"]
+__all__ = ["POSIX", "SIGKILL", "TAIL_BYTES", "signal_group", "tail_lines", "wait_and_clear_group"]
 
 POSIX = os.name == "posix"
 TAIL_BYTES = 64 * 1024
@@ -20,8 +21,40 @@ TAIL_BYTES = 64 * 1024
 SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)
 
 
+# Signalling a group and reaping its leader never overlap: once the leader is reaped its pid (the
+# group's id) may belong to an unrelated process, which a late killpg would hit.
+_REAP_LOCK = threading.Lock()
+
+
 def signal_group(proc: subprocess.Popen[bytes], signum: int) -> bool:
-    """Signal the run's whole process group; True if anything was there to receive it."""
+    """Signal the run's whole process group; True if anything was there to receive it.
+
+    Nothing is sent once the leader has been reaped (see `wait_and_clear_group`).
+    """
+    with _REAP_LOCK:
+        if proc.returncode is not None:
+            return False
+        return _signal(proc, signum)
+
+
+def wait_and_clear_group(proc: subprocess.Popen[bytes]) -> tuple[int, bool]:
+    """Wait for the run's leader to exit, SIGKILL whatever it left in its group, then reap it.
+
+    The group is signalled while the exited leader is still unreaped (a zombie keeps its pid, and
+    so the group id, from being reused). Returns the exit code and whether anything was left.
+    """
+    if POSIX and hasattr(os, "waitid"):
+        try:
+            os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped
+        except ChildProcessError:  # reaped already (by a poll elsewhere): nothing safe to signal
+            return proc.wait(), False
+        with _REAP_LOCK:
+            left = _signal(proc, SIGKILL)
+            return proc.wait(), left
+    return proc.wait(), False
+
+
+def _signal(proc: subprocess.Popen[bytes], signum: int) -> bool:
     try:
         if POSIX:
             os.killpg(proc.pid, signum)
