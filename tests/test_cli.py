@@ -286,3 +286,29 @@ def test_download_command_needs_credentials(monkeypatch: pytest.MonkeyPatch, tmp
     for name in ("FL_CLIENT_TOKEN", "FL_CLIENT_USERNAME", "FL_CLIENT_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
     assert main(["download", "35331953-e6bf-4a47-bba6-a821465254db", "-o", str(tmp_path / "m")]) == EXIT_ERROR
+
+
+def test_download_interrupted_by_ctrl_c_leaves_no_partial_file(
+    api: ContractServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from conftest import MODEL_ID, TOKEN
+
+    import fl_client.progress
+    from fl_client.cli import EXIT_INTERRUPTED
+
+    class CtrlC:  # the user presses Ctrl-C once bytes are on disk
+        def __init__(self, label: str) -> None:
+            pass
+
+        def __call__(self, done: int, total: int | None) -> None:
+            if done:
+                assert (tmp_path / "model.pt.part").stat().st_size == done
+                raise KeyboardInterrupt
+
+    monkeypatch.setattr(fl_client.progress, "StderrProgress", CtrlC)
+    api.expect("GET", f"/api/models/{MODEL_ID}/", status=200, body=bytes(4 << 20),
+               content_type="application/octet-stream")  # fmt: skip
+    monkeypatch.setenv("FL_CLIENT_TOKEN", TOKEN)
+    code = main(["download", MODEL_ID, "-o", str(tmp_path / "model.pt"), "--base-url", api.url])
+    assert code == EXIT_INTERRUPTED
+    assert list(tmp_path.iterdir()) == []

@@ -18,12 +18,13 @@ import sys
 from collections.abc import Callable, Sequence
 
 from ..exceptions import ConfigurationError
-from ._common import EXIT_ERROR, EXIT_OK, EXIT_USAGE
+from ._common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
 from .download import add_download, run_download
 from .serve import add_serve, load_communication, run_serve
 
 __all__ = [
     "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_USAGE",
     "build_parser",
@@ -65,3 +66,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigurationError as exc:
         print(f"fl-client {args.command}: {exc}", file=sys.stderr)
         return EXIT_ERROR
+    except KeyboardInterrupt:
+        print(f"fl-client {args.command}: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED

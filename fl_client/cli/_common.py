@@ -9,11 +9,19 @@ from typing import Any
 from .._core.auth import resolve_authorization
 from ..exceptions import ConfigurationError
 
-__all__ = ["EXIT_ERROR", "EXIT_OK", "EXIT_USAGE", "add_credentials", "authorization_from"]
+__all__ = [
+    "EXIT_ERROR",
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_USAGE",
+    "add_credentials",
+    "authorization_from",
+]
 
 EXIT_OK = 0
 EXIT_ERROR = 1  # a configuration or runtime error, explained on stderr
 EXIT_USAGE = 2  # bad command line (argparse's own code)
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT, as shells report it)
 
 
 def add_credentials(add: Callable[..., Any]) -> None:

@@ -68,6 +68,9 @@ def run_download(args: argparse.Namespace, environ: Mapping[str, str] | None = N
             partial.unlink(missing_ok=True)
             print(f"fl-client download: {exc}", file=sys.stderr)
             return EXIT_ERROR
+        except BaseException:  # Ctrl-C, a signal, a bug: no partial file stays behind
+            partial.unlink(missing_ok=True)
+            raise
     partial.replace(output)
     print(f"{output}: {output.stat().st_size} bytes", file=sys.stderr)
     return EXIT_OK
