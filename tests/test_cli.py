@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import signal
@@ -12,6 +11,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import UUID
 
 import httpx
 import pytest
@@ -239,24 +239,38 @@ def test_the_console_script_is_installed() -> None:
     assert result.returncode == 0 and "--max-concurrent" in result.stdout
 
 
-def test_client_id_is_looked_up_from_the_credentials(
-    api: ContractServer, caplog: pytest.LogCaptureFixture
+def test_serve_hands_scripts_the_looked_up_id_and_token_instead_of_the_password(
+    api: ContractServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conftest import BASIC, CLIENT_ID
+    from conftest import BASIC, CLIENT_ID, TOKEN
+    from notification_helpers import script_settings
 
-    from fl_client import Settings
-    from fl_client.cli.serve import _lookup_client_id
+    from fl_client import ScriptDispatcher
+    from fl_client.cli.serve import watch_identity
 
-    api.expect("GET", "/api/users/myself/", status=200, json_body={
-        "username": "alice", "first_name": "", "last_name": "", "email": "", "id": CLIENT_ID,
-        "actor": False, "client": True, "message_endpoint": "http://127.0.0.1:8101/"})  # fmt: skip
-    api.expect("GET", "/api/users/myself/", status=401, json_body={"detail": "Invalid username/password."},
-               headers={"WWW-Authenticate": "Token"})  # fmt: skip
-    settings = Settings(base_url=api.url)
-    assert str(_lookup_client_id(settings, BASIC)) == CLIENT_ID
-    with caplog.at_level(logging.WARNING):
-        assert _lookup_client_id(settings, BASIC) is None
-    assert "FL_CLIENT_CLIENT_ID" in caplog.text and BASIC.split()[1] not in caplog.text
+    user = {"username": "alice", "first_name": "", "last_name": "", "email": "", "id": CLIENT_ID,
+            "actor": False, "client": True, "message_endpoint": "http://127.0.0.1:8101/"}  # fmt: skip
+    api.expect("GET", "/api/users/myself/", status=200, json_body=user)
+    api.expect("GET", f"/api/users/{CLIENT_ID}/", status=200, json_body={**user, "token": TOKEN})
+    records = tmp_path / "records"
+    records.mkdir()
+    monkeypatch.setenv("RECORD_DIR", str(records))
+    monkeypatch.setenv("FL_CLIENT_PASSWORD", PASSWORD)
+    (tmp_path / "work").mkdir()
+    dispatcher = ScriptDispatcher(
+        settings=script_settings(tmp_path / "work"), authorization=BASIC, log_dir=tmp_path / "logs"
+    )
+    with dispatcher:
+        watcher = watch_identity(dispatcher, api.url, BASIC)
+        assert watcher.found.wait(10)
+        watcher.stop()
+        dispatcher.submit("train", UUID(TRAINING_ID), 0, UUID(GLOBAL_MODEL_ID))
+        assert dispatcher.wait_idle(20)
+    env = json.loads((records / "train-0.json").read_text())["env"]
+    assert env["FL_CLIENT_AUTHORIZATION"] == f"Token {TOKEN}"
+    assert env["FL_CLIENT_CLIENT_ID"] == CLIENT_ID
+    assert "FL_CLIENT_PASSWORD" not in env and PASSWORD not in json.dumps(env)
+    assert api.requests[0].headers["Authorization"] == BASIC
 
 
 def test_download_command_writes_the_file(

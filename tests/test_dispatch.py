@@ -296,3 +296,50 @@ def test_the_group_is_signalled_before_its_leader_is_reaped(
         assert dispatcher.wait_idle(10)
     assert dispatcher.runs()[0].state is RunState.SUCCEEDED
     assert sent and all(not reaped for _, reaped in sent)
+
+
+def test_scripts_get_none_of_the_receivers_secrets(tmp_path: Path, record_dir: Path) -> None:
+    environment = {
+        **os.environ,
+        "FL_CLIENT_PASSWORD": "s3cr3t-password",
+        "FL_CLIENT_TOKEN": "68d2d144d087e03784e102f5f9c5e6efcb20f64e",
+        "FL_CLIENT_SHARED_SECRET": "proxy-secret",
+    }
+    with make_dispatcher(tmp_path, environment=environment) as dispatcher:
+        dispatcher.submit("train", T, 6, L)
+        assert dispatcher.wait_idle(10)
+    env = json.loads((record_dir / "train-6.json").read_text())["env"]
+    for name in ("FL_CLIENT_PASSWORD", "FL_CLIENT_TOKEN", "FL_CLIENT_SHARED_SECRET"):
+        assert name not in env
+    assert env["FL_CLIENT_AUTHORIZATION"] == AUTH  # what the script needs, and only that
+
+
+def test_identity_watcher_keeps_asking_until_the_server_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from faults import FaultServer, respond
+
+    from fl_client.participant.identity import IdentityWatcher
+
+    user = {"username": "alice", "first_name": "", "last_name": "", "email": "", "id": str(CLIENT_ID),
+            "actor": False, "client": True, "message_endpoint": "http://127.0.0.1:8101/"}  # fmt: skip
+    token = "68d2d144d087e03784e102f5f9c5e6efcb20f64e"
+    found: list[tuple[UUID, str | None]] = []
+    with FaultServer() as server:
+        server.push(
+            respond(502, {"error": "Bad Gateway"}),
+            respond(503, {"detail": "starting"}),
+            respond(502, {"error": "Bad Gateway"}),
+            respond(200, user),
+            respond(200, {**user, "token": token}),
+        )
+        watcher = IdentityWatcher(
+            base_url=server.url,
+            authorization=AUTH,
+            on_found=lambda *found_now: found.append(found_now),
+            retry_delay=0.01,
+            max_delay=0.02,
+        )
+        watcher.start()
+        assert watcher.found.wait(10)
+        watcher.stop()
+    assert found == [(CLIENT_ID, f"Token {token}")]
+    assert [r.path for r in server.requests] == ["/api/users/myself/"] * 4 + [f"/api/users/{CLIENT_ID}/"]

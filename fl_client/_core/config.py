@@ -6,6 +6,8 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_BODY_TIMEOUT",
     "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_IDENTITY_MAX_DELAY",
+    "DEFAULT_IDENTITY_RETRY_DELAY",
     "DEFAULT_INITIAL_RETRY_DELAY",
     "DEFAULT_KILL_TIMEOUT",
     "DEFAULT_LOG_DIR",
@@ -57,6 +59,11 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_BODY_TIMEOUT = 10.0
 # Header a proxy in front of the receiver may add with a shared secret (only checked when set).
 DEFAULT_SHARED_SECRET_HEADER = "X-FL-Client-Secret"  # noqa: S105 (a header name, not a secret)
+
+# The receiver asks who its credentials belong to until the server answers: first again after this
+# many seconds, then twice as long each time, at most the maximum.
+DEFAULT_IDENTITY_RETRY_DELAY = 1.0
+DEFAULT_IDENTITY_MAX_DELAY = 60.0
 
 # Script runs started by the receiver. Training scripts are heavy, so only a few run at once; the
 # rest queue. Rounds of one training never overlap (the server waits for uploads), so the limit

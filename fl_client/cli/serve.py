@@ -13,6 +13,7 @@ import threading
 from collections.abc import Mapping
 from dataclasses import replace
 from types import FrameType
+from typing import TYPE_CHECKING
 from uuid import UUID
 
 from .._core.auth import redact
@@ -29,10 +30,14 @@ from .._core.config import (
 )
 from ..exceptions import ConfigurationError
 from ..participant.communication import Communication
+
+if TYPE_CHECKING:
+    from ..participant.dispatch import ScriptDispatcher
+    from ..participant.identity import IdentityWatcher
 from ..settings import Settings
 from ._common import EXIT_OK, add_credentials, authorization_from
 
-__all__ = ["add_serve", "load_communication", "run_serve"]
+__all__ = ["add_serve", "load_communication", "run_serve", "watch_identity"]
 
 logger = logging.getLogger("fl_client.cli")
 
@@ -44,9 +49,12 @@ environment variables the script receives (besides this process's own):
   FL_CLIENT_MODEL_ID          the model to start from (a local model in daisy-chain rounds)
   FL_CLIENT_GLOBAL_MODEL_ID   the training's global model, when known
   FL_DEMONSTRATOR_BASE_URL    the server
-  FL_CLIENT_AUTHORIZATION     the Authorization value from the credentials given here
-  FL_CLIENT_CLIENT_ID         --client-id, else looked up from the credentials at start
-A script builds its Communication from them with Communication.from_env().
+  FL_CLIENT_AUTHORIZATION     "Token <your token>" once looked up from the credentials given
+                              here (until then, and if none is shown, their own value)
+  FL_CLIENT_CLIENT_ID         looked up from the credentials, else --client-id
+A script builds its Communication from them with Communication.from_env(). It never gets
+FL_CLIENT_PASSWORD, FL_CLIENT_TOKEN or FL_CLIENT_SHARED_SECRET. The lookup is retried in the
+background until the server answers.
 
 SIGINT/SIGTERM: stop accepting, give running scripts --grace-period seconds, then terminate
 them. A second signal terminates them at once.
@@ -158,8 +166,6 @@ def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None
     )
     authorization = authorization_from(args, env)
     client_id = args.client_id or _env_uuid(env, "FL_CLIENT_CLIENT_ID")
-    if client_id is None and authorization is not None:
-        client_id = _lookup_client_id(settings, authorization)
     allowed = args.allow_from or [s for s in env.get("FL_CLIENT_ALLOWED_SOURCES", "").split(",") if s.strip()]
     dispatcher = ScriptDispatcher(
         settings=settings,
@@ -191,6 +197,7 @@ def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None
         args.max_concurrent,
         redact(authorization) if authorization else "none (scripts get no FL_CLIENT_AUTHORIZATION)",
     )
+    watcher = watch_identity(dispatcher, settings.base_url, authorization) if authorization else None
     stop = threading.Event()
     signals = 0
 
@@ -211,6 +218,8 @@ def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None
         while not stop.wait(1.0):  # a timeout keeps the main thread responsive to signals
             pass
     finally:
+        if watcher is not None:
+            watcher.stop()
         receiver.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -247,32 +256,27 @@ def _serve_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Setting
     return settings
 
 
-def _lookup_client_id(settings: Settings, authorization: str) -> UUID | None:
-    """Ask the server who the credentials belong to (``GET /api/users/myself/``), once at start."""
-    from fl_demonstrator_api.api.users import get_myself
+def watch_identity(dispatcher: ScriptDispatcher, base_url: str, authorization: str) -> IdentityWatcher:
+    """Look up who the credentials belong to, in the background and until the server answers; then
+    hand later runs the user id (unless one was configured: a different one is warned about) and
+    the user's token instead of the password."""
+    from ..participant.identity import IdentityWatcher
 
-    from .._core.http import call, create_client
-    from ..exceptions import APIError
+    configured = dispatcher.client_id
 
-    client = create_client(base_url=settings.base_url, authorization=authorization)
-    try:
-        response = call(
-            lambda: get_myself.sync_detailed(client=client),
-            operation="client id lookup",
-            method="GET",
-            path="/api/users/myself/",
-            expected={200},
-        )
-        user_id = UUID(str(getattr(response.parsed, "id", "")))
-    except (APIError, ValueError) as error:
-        logger.warning(
-            "could not look up this client's user id, scripts get no FL_CLIENT_CLIENT_ID: %s", error
-        )
-        return None
-    finally:
-        client.get_httpx_client().close()
-    logger.info("client id %s (from %s/api/users/myself/)", user_id, settings.base_url)
-    return user_id
+    def found(user_id: UUID, token: str | None) -> None:
+        if configured is not None and configured != user_id:
+            logger.warning(
+                "the configured client id %s is not the credentials' user %s; scripts get %s",
+                configured,
+                user_id,
+                user_id,
+            )
+        dispatcher.set_identity(client_id=user_id, authorization=token)
+
+    watcher = IdentityWatcher(base_url=base_url, authorization=authorization, on_found=found)
+    watcher.start()
+    return watcher
 
 
 def _env_uuid(env: Mapping[str, str], name: str) -> UUID | None:

@@ -21,9 +21,13 @@ threads start them. Each run:
   ``FL_CLIENT_GLOBAL_MODEL_ID``  the training's global model (upload target), when known from
                                  ``TRAINING_START``, a test/SWAG round or round 0; unset otherwise
   ``FL_DEMONSTRATOR_BASE_URL``   the server
-  ``FL_CLIENT_AUTHORIZATION``    the ``Authorization`` value the receiver was configured with
-  ``FL_CLIENT_CLIENT_ID``        this participant's user UUID, when configured
+  ``FL_CLIENT_AUTHORIZATION``    ``Token <the user's token>`` once the receiver has looked it up,
+                                 else the ``Authorization`` value it was configured with
+  ``FL_CLIENT_CLIENT_ID``        this participant's user UUID, when configured or looked up
   ============================== =================================================================
+
+  and never the receiver's own secrets (``FL_CLIENT_PASSWORD``, ``FL_CLIENT_TOKEN``,
+  ``FL_CLIENT_SHARED_SECRET``);
 
 The same (training, round, action) submitted twice starts one run: the server may deliver a
 notification twice, and the second delivery must not train (and upload) the round again.
@@ -68,6 +72,7 @@ __all__ = [
     "ENV_MODEL_ID",
     "ENV_ROUND",
     "ENV_TRAINING_ID",
+    "SECRET_VARIABLES",
     "ScriptDispatcher",
 ]
 
@@ -81,6 +86,8 @@ ENV_AUTHORIZATION = "FL_CLIENT_AUTHORIZATION"
 ENV_CLIENT_ID = "FL_CLIENT_CLIENT_ID"
 # describe one run; never inherited from the receiver's own environment
 _RUN_VARIABLES = (ENV_ACTION, ENV_TRAINING_ID, ENV_ROUND, ENV_MODEL_ID, ENV_GLOBAL_MODEL_ID)
+# the receiver's secrets: a script gets FL_CLIENT_AUTHORIZATION (a token where the server gave one)
+SECRET_VARIABLES = ("FL_CLIENT_PASSWORD", "FL_CLIENT_TOKEN", "FL_CLIENT_SHARED_SECRET")
 
 logger = logging.getLogger("fl_client.dispatch")
 
@@ -149,6 +156,15 @@ class ScriptDispatcher:
         """Remember a training's global model (handed to later runs as ``FL_CLIENT_GLOBAL_MODEL_ID``)."""
         with self._lock:
             self._global_models[training_id] = model_id
+
+    def set_identity(self, *, client_id: UUID | None = None, authorization: str | None = None) -> None:
+        """Hand later runs this client id and/or ``Authorization`` value (the receiver learns them
+        from the server once it answers: see `fl_client.participant.identity`)."""
+        with self._lock:
+            if client_id is not None:
+                self.client_id = client_id
+            if authorization is not None:
+                self._authorization = authorization
 
     def global_model_id(self, training_id: UUID) -> UUID | None:
         with self._lock:
@@ -247,7 +263,7 @@ class ScriptDispatcher:
 
     def _run_environment(self, run: ScriptRun) -> dict[str, str]:
         env = dict(os.environ if self._environment is None else self._environment)
-        for name in _RUN_VARIABLES:
+        for name in (*_RUN_VARIABLES, *SECRET_VARIABLES):
             env.pop(name, None)
         env[ENV_ACTION] = run.key.action
         env[ENV_TRAINING_ID] = str(run.key.training_id)
