@@ -84,7 +84,7 @@ TRANSFER_CHUNK_BYTES = 1024 * 1024
 
 # How much httpcore asks the socket for per read. Its default, 64 KiB, caps a streamed download
 # at a few hundred MB/s on loopback (every 64 KiB passes through h11, httpcore and httpx); 1 MiB
-# reads measured 2-4x faster. Raised process-wide on the first model transfer (fl_client._core.transfer).
+# reads measured 2-4x faster. Only fl_client's own connections read this much (fl_client._core.reads).
 HTTP_READ_BYTES = 1024 * 1024
 
 # Random bytes in a multipart boundary (hex-encoded: twice as many characters, RFC 2046 allows 70).

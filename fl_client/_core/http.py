@@ -19,6 +19,7 @@ from .config import (
     DEFAULT_READ_TIMEOUT,
     DEFAULT_WRITE_TIMEOUT,
 )
+from .reads import large_read_transport
 from .retry import Outcome, RetryPolicy, run_with_retries
 
 __all__ = [
@@ -80,8 +81,8 @@ def create_client(
     if httpx_timeout is None:
         httpx_timeout = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
     httpx_args: dict[str, object] = {"auth": AuthorizationHeader(resolved)}
-    if transport is not None:
-        httpx_args["transport"] = transport
+    # fl_client's own connections read large chunks (see fl_client._core.reads)
+    httpx_args["transport"] = transport if transport is not None else large_read_transport()
     return Client(
         base_url=url.rstrip("/"),
         timeout=httpx_timeout,
