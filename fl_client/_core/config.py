@@ -14,6 +14,7 @@ __all__ = [
     "DEFAULT_LOG_TAIL_LINES",
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_CONCURRENT_RUNS",
+    "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_MAX_RETRY_AFTER",
     "DEFAULT_MAX_RETRY_DELAY",
@@ -57,6 +58,11 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 # A whole request body must arrive within this many seconds (and an idle keep-alive connection is
 # closed after it): a half-sent or trickled body costs one thread for this long, never forever.
 DEFAULT_BODY_TIMEOUT = 10.0
+# Connections the receiver serves at once (one thread each); more are answered 503 at once. A
+# request's head, like its body, has `DEFAULT_BODY_TIMEOUT` in all, so a peer that trickles bytes
+# holds its thread that long at most: slow peers cost at most this many threads, and a real
+# notification finds a free one while fewer than this many are slow.
+DEFAULT_MAX_CONNECTIONS = 256
 # Header a proxy in front of the receiver may add with a shared secret (only checked when set).
 DEFAULT_SHARED_SECRET_HEADER = "X-FL-Client-Secret"  # noqa: S105 (a header name, not a secret)
 
