@@ -343,3 +343,25 @@ def test_identity_watcher_keeps_asking_until_the_server_answers(monkeypatch: pyt
         watcher.stop()
     assert found == [(CLIENT_ID, f"Token {token}")]
     assert [r.path for r in server.requests] == ["/api/users/myself/"] * 4 + [f"/api/users/{CLIENT_ID}/"]
+
+
+def test_old_trainings_are_forgotten_and_the_map_stays_bounded(tmp_path: Path, record_dir: Path) -> None:
+    trainings = [UUID(int=n + 1) for n in range(3)]
+    with make_dispatcher(tmp_path, max_trainings=2) as dispatcher:
+        for training in trainings:
+            dispatcher.note_global_model(training, G)
+            dispatcher.submit("train", training, 1, L)
+            assert dispatcher.wait_idle(10)
+        assert {run.key.training_id for run in dispatcher.runs()} == set(trainings[1:])
+        assert dispatcher.global_model_id(trainings[0]) is None
+        assert dispatcher.submit("train", trainings[2], 1, L).duplicate  # remembered ones still de-duplicate
+        assert dispatcher.wait_idle(10)
+
+
+def test_run_logs_beyond_the_retention_are_removed(tmp_path: Path, record_dir: Path) -> None:
+    with make_dispatcher(tmp_path, log_keep=2) as dispatcher:
+        for round_ in range(4):
+            dispatcher.submit("train", T, round_, L)
+            assert dispatcher.wait_idle(10)
+    logs = sorted(p.name for p in (tmp_path / "logs").iterdir())
+    assert len(logs) == 2 and "round2" in logs[0] and "round3" in logs[1]

@@ -11,6 +11,7 @@ __all__ = [
     "DEFAULT_INITIAL_RETRY_DELAY",
     "DEFAULT_KILL_TIMEOUT",
     "DEFAULT_LOG_DIR",
+    "DEFAULT_LOG_KEEP",
     "DEFAULT_LOG_TAIL_LINES",
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_CONCURRENT_RUNS",
@@ -18,6 +19,7 @@ __all__ = [
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_MAX_RETRY_AFTER",
     "DEFAULT_MAX_RETRY_DELAY",
+    "DEFAULT_MAX_TRAININGS",
     "DEFAULT_POOL_TIMEOUT",
     "DEFAULT_READ_TIMEOUT",
     "DEFAULT_SERVER_HOST",
@@ -81,6 +83,13 @@ DEFAULT_SHUTDOWN_GRACE = 30.0
 DEFAULT_KILL_TIMEOUT = 5.0
 # One log file per run goes here (relative to the working directory of `fl-client serve`).
 DEFAULT_LOG_DIR = "fl-client-runs"
+# Run logs kept in the log directory: when a run starts, the oldest beyond this many are removed
+# (0 keeps all). Enough for every round of many trainings, yet a receiver running for months
+# does not fill its disk.
+DEFAULT_LOG_KEEP = 1000
+# Trainings whose runs the dispatcher remembers (to ignore duplicate notifications): beyond this
+# many, the finished runs of the training least recently notified are forgotten.
+DEFAULT_MAX_TRAININGS = 100
 # Lines of a failed run's log repeated in the receiver's log.
 DEFAULT_LOG_TAIL_LINES = 20
 

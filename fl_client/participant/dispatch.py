@@ -53,8 +53,10 @@ from .._core.auth import redact
 from .._core.config import (
     DEFAULT_KILL_TIMEOUT,
     DEFAULT_LOG_DIR,
+    DEFAULT_LOG_KEEP,
     DEFAULT_LOG_TAIL_LINES,
     DEFAULT_MAX_CONCURRENT_RUNS,
+    DEFAULT_MAX_TRAININGS,
     DEFAULT_SHUTDOWN_GRACE,
 )
 from ..exceptions import ConfigurationError, DispatcherStoppedError
@@ -107,6 +109,8 @@ class ScriptDispatcher:
         grace_period: float = DEFAULT_SHUTDOWN_GRACE,
         kill_timeout: float = DEFAULT_KILL_TIMEOUT,
         environment: Mapping[str, str] | None = None,
+        log_keep: int = DEFAULT_LOG_KEEP,
+        max_trainings: int = DEFAULT_MAX_TRAININGS,
     ) -> None:
         """
         Args:
@@ -119,9 +123,16 @@ class ScriptDispatcher:
             grace_period: seconds running scripts get on shutdown before SIGTERM.
             kill_timeout: seconds between SIGTERM and SIGKILL.
             environment: base environment of the scripts; default this process's.
+            log_keep: run logs kept in ``log_dir``; older ones are removed as runs start (0: all).
+            max_trainings: trainings whose runs are remembered for de-duplication; the finished
+                runs of the least recently notified training beyond it are forgotten.
         """
         if max_concurrent < 1:
             raise ConfigurationError(f"max_concurrent must be at least 1, not {max_concurrent}")
+        if log_keep < 0 or max_trainings < 1:
+            raise ConfigurationError("log_keep must be 0 or more and max_trainings at least 1")
+        self.log_keep = log_keep
+        self.max_trainings = max_trainings
         self.settings = settings or Settings.from_env()
         self._communication = communication
         self._authorization = authorization
@@ -208,6 +219,7 @@ class ScriptDispatcher:
             log_path = self.log_dir / f"{training_id}-round{round}-{action}-{stamp}.log"
             run = ScriptRun(key, model_id, tuple(argv), log_path)
             self._runs[key] = run
+            self._forget_old_trainings(training_id)
         logger.debug("queued %s", key)
         self._executor.submit(self._run, run)
         return Submission(run, duplicate=False)
@@ -257,6 +269,38 @@ class ScriptDispatcher:
     def _command_class(self) -> type[NotificationHandlers]:
         return self._communication or NotificationHandlers
 
+    def _forget_old_trainings(self, current: UUID) -> None:
+        """Keep at most ``max_trainings`` trainings' runs (caller holds the lock): the map of runs
+        would otherwise grow with every round for as long as the receiver runs."""
+        order: dict[UUID, None] = {}
+        for key in self._runs:  # insertion order: the most recently submitted come last
+            order.pop(key.training_id, None)
+            order[key.training_id] = None
+        order.pop(current, None)
+        excess = len(order) + 1 - self.max_trainings
+        for training in list(order)[: max(0, excess)]:
+            runs = [k for k, r in self._runs.items() if k.training_id == training]
+            if any(self._runs[k].state in (RunState.QUEUED, RunState.RUNNING) for k in runs):
+                continue
+            for key in runs:
+                del self._runs[key]
+            self._global_models.pop(training, None)
+            logger.debug("forgot the runs of training %s", training)
+
+    def _prune_logs(self) -> None:
+        """Before a run opens its log: remove the oldest so that ``log_keep`` remain with it."""
+        if not self.log_keep:
+            return
+        try:
+            logs = sorted(self.log_dir.glob("*-round*-*.log"), key=lambda path: path.stat().st_mtime)
+        except OSError:
+            return
+        for old in logs[: max(0, len(logs) - (self.log_keep - 1))]:  # the new run adds one
+            try:
+                old.unlink()
+            except OSError as exc:
+                logger.warning("cannot remove old run log %s: %s", old, exc)
+
     def _active_count(self) -> int:
         with self._lock:
             return sum(run.state in (RunState.QUEUED, RunState.RUNNING) for run in self._runs.values())
@@ -301,6 +345,7 @@ class ScriptDispatcher:
         env = self._run_environment(run)
         workdir = self.settings.resolved_working_directory()
         run.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._prune_logs()
         start = time.monotonic()
         with open(run.log_path, "ab") as log:
             try:
