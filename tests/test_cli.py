@@ -326,3 +326,44 @@ def test_download_interrupted_by_ctrl_c_leaves_no_partial_file(
     code = main(["download", MODEL_ID, "-o", str(tmp_path / "model.pt"), "--base-url", api.url])
     assert code == EXIT_INTERRUPTED
     assert list(tmp_path.iterdir()) == []
+
+
+SERVE_VARIABLES = {
+    "FL_CLIENT_LOG_DIR": ("--log-dir", "runs-here", "log_dir", "runs-there"),
+    "FL_CLIENT_LOG_KEEP": ("--log-keep", "7", "log_keep", "8"),
+    "FL_CLIENT_MAX_CONCURRENT": ("--max-concurrent", "2", "max_concurrent", "3"),
+    "FL_CLIENT_GRACE_PERIOD": ("--grace-period", "1.5", "grace_period", "2.5"),
+    "FL_CLIENT_KILL_TIMEOUT": ("--kill-timeout", "0.5", "kill_timeout", "0.25"),
+    "FL_CLIENT_BODY_TIMEOUT": ("--body-timeout", "3", "body_timeout", "4"),
+    "FL_CLIENT_MAX_BODY_BYTES": ("--max-body-bytes", "2048", "max_body_bytes", "4096"),
+    "FL_CLIENT_SHARED_SECRET_HEADER": ("--shared-secret-header", "X-A", "shared_secret_header", "X-B"),
+}
+
+
+def test_every_serve_option_has_an_environment_variable_and_the_option_wins(tmp_path: Path) -> None:
+    from fl_client.cli.serve import _serve_settings
+
+    (tmp_path / "train.py").write_text("")
+    base = {"FL_DEMONSTRATOR_TRAINING_WORKING_DIRETORY": str(tmp_path)}
+    env = {**base, **{name: value for name, (_, value, _, _) in SERVE_VARIABLES.items()}}
+    from_env = _serve_settings(build_parser().parse_args(["serve", "--script", "train.py"]), env)
+    options = ["serve", "--script", "train.py"]
+    for option, _, _, other in SERVE_VARIABLES.values():
+        options += [option, other]
+    from_options = _serve_settings(build_parser().parse_args(options), env)
+    for _, value, field, other in SERVE_VARIABLES.values():
+        kind = type(getattr(from_env, field))
+        assert getattr(from_env, field) == kind(value)
+        assert getattr(from_options, field) == kind(other)
+    help_text = build_parser()._subparsers._group_actions[0].choices["serve"].format_help()  # type: ignore[union-attr]
+    for name in SERVE_VARIABLES:
+        assert name in help_text
+
+
+def test_a_bad_serve_variable_is_a_configuration_error_naming_it() -> None:
+    from fl_client import Settings
+
+    with pytest.raises(ConfigurationError, match="FL_CLIENT_MAX_CONCURRENT"):
+        Settings.from_env({"FL_CLIENT_MAX_CONCURRENT": "many"})
+    with pytest.raises(ConfigurationError, match="FL_CLIENT_BODY_TIMEOUT"):
+        Settings.from_env({"FL_CLIENT_BODY_TIMEOUT": "-1"})

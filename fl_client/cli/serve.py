@@ -21,6 +21,7 @@ from .._core.config import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_KILL_TIMEOUT,
     DEFAULT_LOG_DIR,
+    DEFAULT_LOG_KEEP,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_CONCURRENT_RUNS,
     DEFAULT_SERVER_HOST,
@@ -39,7 +40,7 @@ from ._common import EXIT_OK, add_credentials, authorization_from
 
 __all__ = ["add_serve", "load_communication", "run_serve", "watch_identity"]
 
-logger = logging.getLogger("fl_client.cli")
+logger = logging.getLogger("fl.client.cli")
 
 _SERVE_EPILOG = """\
 environment variables the script receives (besides this process's own):
@@ -111,33 +112,36 @@ def add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     add(
         "--max-concurrent",
         type=int,
-        default=DEFAULT_MAX_CONCURRENT_RUNS,
-        help="script runs at once; more queue (default %(default)s)",
+        help=f"script runs at once; more queue (env FL_CLIENT_MAX_CONCURRENT; default {DEFAULT_MAX_CONCURRENT_RUNS})",
     )
     add(
         "--max-body-bytes",
         type=int,
-        default=DEFAULT_MAX_BODY_BYTES,
-        help="larger notification bodies are answered 413 (default %(default)s)",
+        help=f"larger notification bodies are answered 413 (env FL_CLIENT_MAX_BODY_BYTES; default {DEFAULT_MAX_BODY_BYTES})",
     )
     add(
         "--body-timeout",
         type=float,
-        default=DEFAULT_BODY_TIMEOUT,
-        help="seconds a request body may take to arrive; 408 after (default %(default)s)",
+        help=f"seconds a request's head, then its body, may take to arrive; 408 after (env FL_CLIENT_BODY_TIMEOUT; default {DEFAULT_BODY_TIMEOUT})",
     )
-    add("--log-dir", default=DEFAULT_LOG_DIR, help="one log file per run goes here (default ./%(default)s)")
+    add(
+        "--log-dir",
+        help=f"one log file per run goes here (env FL_CLIENT_LOG_DIR; default ./{DEFAULT_LOG_DIR})",
+    )
+    add(
+        "--log-keep",
+        type=int,
+        help=f"run logs kept, older ones are removed; 0 keeps all (env FL_CLIENT_LOG_KEEP; default {DEFAULT_LOG_KEEP})",
+    )
     add(
         "--grace-period",
         type=float,
-        default=DEFAULT_SHUTDOWN_GRACE,
-        help="seconds running scripts get on shutdown before SIGTERM (default %(default)s)",
+        help=f"seconds running scripts get on shutdown before SIGTERM (env FL_CLIENT_GRACE_PERIOD; default {DEFAULT_SHUTDOWN_GRACE})",
     )
     add(
         "--kill-timeout",
         type=float,
-        default=DEFAULT_KILL_TIMEOUT,
-        help="seconds between SIGTERM and SIGKILL for scripts still running (default %(default)s)",
+        help=f"seconds between SIGTERM and SIGKILL for scripts still running (env FL_CLIENT_KILL_TIMEOUT; default {DEFAULT_KILL_TIMEOUT})",
     )
     add(
         "--allow-from",
@@ -147,8 +151,7 @@ def add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
     )
     add(
         "--shared-secret-header",
-        default=DEFAULT_SHARED_SECRET_HEADER,
-        help="header carrying the shared secret (default %(default)s)",
+        help=f"header carrying the shared secret FL_CLIENT_SHARED_SECRET (env FL_CLIENT_SHARED_SECRET_HEADER; default {DEFAULT_SHARED_SECRET_HEADER})",
     )
     serve.set_defaults(handler=run_serve)
     # the shared secret is read from FL_CLIENT_SHARED_SECRET only: an option would show in `ps`
@@ -172,21 +175,22 @@ def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None
         communication=communication,
         authorization=authorization,
         client_id=client_id,
-        log_dir=args.log_dir,
-        max_concurrent=args.max_concurrent,
-        grace_period=args.grace_period,
-        kill_timeout=args.kill_timeout,
+        log_dir=settings.log_dir,
+        max_concurrent=settings.max_concurrent,
+        grace_period=settings.grace_period,
+        kill_timeout=settings.kill_timeout,
+        log_keep=settings.log_keep,
     )
     receiver = NotificationReceiver(
         communication=communication,
         dispatcher=dispatcher,
         host=settings.server_host,
         port=settings.server_port,
-        max_body_bytes=args.max_body_bytes,
-        body_timeout=args.body_timeout,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout=settings.body_timeout,
         allowed_sources=allowed,
         shared_secret=env.get("FL_CLIENT_SHARED_SECRET") or None,
-        shared_secret_header=args.shared_secret_header,
+        shared_secret_header=settings.shared_secret_header,
     )
     logger.info(
         "script: %s %s (workdir %s); runs log to %s; at most %d at once; credentials for scripts: %s",
@@ -194,7 +198,7 @@ def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None
         settings.script_path,
         settings.resolved_working_directory(),
         dispatcher.log_dir,
-        args.max_concurrent,
+        settings.max_concurrent,
         redact(authorization) if authorization else "none (scripts get no FL_CLIENT_AUTHORIZATION)",
     )
     watcher = watch_identity(dispatcher, settings.base_url, authorization) if authorization else None
@@ -238,6 +242,16 @@ def _serve_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Setting
         working_directory=args.workdir or settings.working_directory,
         base_url=(args.base_url or settings.base_url).rstrip("/"),
         communication_module=args.communication or settings.communication_module,
+        log_dir=settings.log_dir if args.log_dir is None else args.log_dir,
+        log_keep=settings.log_keep if args.log_keep is None else args.log_keep,
+        max_concurrent=settings.max_concurrent if args.max_concurrent is None else args.max_concurrent,
+        grace_period=settings.grace_period if args.grace_period is None else args.grace_period,
+        kill_timeout=settings.kill_timeout if args.kill_timeout is None else args.kill_timeout,
+        body_timeout=settings.body_timeout if args.body_timeout is None else args.body_timeout,
+        max_body_bytes=settings.max_body_bytes if args.max_body_bytes is None else args.max_body_bytes,
+        shared_secret_header=settings.shared_secret_header
+        if args.shared_secret_header is None
+        else args.shared_secret_header,
     )
     workdir = settings.resolved_working_directory()
     if not workdir.is_dir():

@@ -91,7 +91,7 @@ _RUN_VARIABLES = (ENV_ACTION, ENV_TRAINING_ID, ENV_ROUND, ENV_MODEL_ID, ENV_GLOB
 # the receiver's secrets: a script gets FL_CLIENT_AUTHORIZATION (a token where the server gave one)
 SECRET_VARIABLES = ("FL_CLIENT_PASSWORD", "FL_CLIENT_TOKEN", "FL_CLIENT_SHARED_SECRET")
 
-logger = logging.getLogger("fl_client.dispatch")
+logger = logging.getLogger("fl.client.dispatch")
 
 
 class ScriptDispatcher:

@@ -64,7 +64,7 @@ from .scope import DispatchScope, dispatching_to
 
 __all__ = ["Answer", "NotificationReceiver"]
 
-logger = logging.getLogger("fl_client.receiver")
+logger = logging.getLogger("fl.client.receiver")
 
 _IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _READ_CHUNK = 64 * 1024
