@@ -7,6 +7,7 @@ the message or the logs. Uploads must never reach the server twice for one round
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -261,18 +262,22 @@ def test_upload_cut_off_midway_is_retried_once_the_server_shows_nothing_stored(f
     assert state.stored == 1 and len(posts(faults)) == 2
 
 
-def test_upload_that_never_connects_is_retried_then_typed(caplog: pytest.LogCaptureFixture) -> None:
-    listener, fillers = blackhole()
-    try:
-        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-        comm = comm_for(url, timeout=0.3)
-        comm.global_model_id = UUID(MODEL_ID)
-        with caplog.at_level(logging.DEBUG), pytest.raises(ModelUploadException) as info:
-            comm.upload_model(small_model(), {}, 10)
-    finally:
-        for sock in (listener, *fillers):
-            sock.close()
-    assert isinstance(info.value, APITimeoutError) and info.value.attempts == 3
+def test_upload_that_never_connects_is_retried_then_typed(
+    faults: FaultServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The training lookup is answered, then the server goes away: every POST is refused before
+    it leaves, so the upload is retried (no duplicate is possible) and then raised, typed."""
+
+    def answer_then_vanish(conn: object, request: Request) -> None:
+        respond(200, TRAINING)(conn, request)  # type: ignore[arg-type]
+        faults._sock.shutdown(socket.SHUT_RDWR)  # nothing listens any more: connections are refused
+
+    faults.push(answer_then_vanish)
+    with caplog.at_level(logging.DEBUG), pytest.raises(ModelUploadException) as info:
+        comm_for(faults.url).upload_model(small_model(), {}, 10)
+    assert isinstance(info.value, APIConnectionError) and info.value.attempts == 3
+    assert f"POST {MODEL_PATH}" in str(info.value) and "could not connect" in str(info.value)
+    assert [(r.method, r.path) for r in faults.requests] == [("GET", f"/api/trainings/{TRAINING_ID}/")]
     assert_clean(info.value, caplog)
 
 
