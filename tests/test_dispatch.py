@@ -119,7 +119,7 @@ def test_a_failing_script_is_recorded_and_logged_with_its_tail(
     tmp_path: Path, record_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("RECORD_EXIT", "3")
-    with caplog.at_level(logging.INFO, logger="fl_client"), make_dispatcher(tmp_path) as dispatcher:
+    with caplog.at_level(logging.INFO, logger="fl.client"), make_dispatcher(tmp_path) as dispatcher:
         run = dispatcher.submit("train", T, 2, G).run
         assert dispatcher.wait_idle(10)
     assert run.state is RunState.FAILED and run.returncode == 3

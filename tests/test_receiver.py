@@ -148,7 +148,7 @@ def test_a_failing_script_does_not_change_the_answer_and_is_logged(
 ) -> None:
     receiver, _ = scripted
     monkeypatch.setenv("RECORD_EXIT", "1")
-    with caplog.at_level(logging.INFO, logger="fl_client"):
+    with caplog.at_level(logging.INFO, logger="fl.client"):
         assert client.post(receiver.url, json=notification("MODEL_TEST_ROUND", round=5)).status_code == 202
         assert receiver.dispatcher.wait_idle(10)
         assert client.post(receiver.url, json=notification("MODEL_TEST_ROUND", round=6)).status_code == 202

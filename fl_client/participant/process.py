@@ -49,9 +49,30 @@ def wait_and_clear_group(proc: subprocess.Popen[bytes]) -> tuple[int, bool]:
         except ChildProcessError:  # reaped already (by a poll elsewhere): nothing safe to signal
             return proc.wait(), False
         with _REAP_LOCK:
-            left = _signal(proc, SIGKILL)
+            left = _others_in_group(proc.pid)
+            _signal(proc, SIGKILL)  # the zombie leader keeps the group alive: this always lands
             return proc.wait(), left
     return proc.wait(), False
+
+
+def _others_in_group(pgid: int) -> bool:
+    """Whether a process other than the group's leader is in process group ``pgid`` (Linux /proc;
+    False where it cannot be told)."""
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return False
+    for entry in entries:
+        if not entry.isdigit() or int(entry) == pgid:
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as stat:
+                fields = stat.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 2 and fields[2] == str(pgid).encode():
+            return True
+    return False
 
 
 def _signal(proc: subprocess.Popen[bytes], signum: int) -> bool:
