@@ -13,7 +13,7 @@ LINT_PATHS := $(wildcard fl_client tests examples bench)
 # the generator's post-hooks call ruff from PATH: use the pinned one in the venv
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install generate check-generated check-spec lint typecheck unit test demo bench clean
+.PHONY: install generate check-generated check-spec lint typecheck unit docs check-docs test demo bench bench-rounds contract-diff fuzz clean
 
 install: $(STAMP)
 
@@ -55,13 +55,27 @@ lint: $(STAMP)
 	$(BIN)/ruff check $(LINT_PATHS)
 	$(BIN)/ruff format --check $(LINT_PATHS)
 
+# fl_client (pyproject's [tool.mypy]) and the examples, which use only the public API: no type: ignore
 typecheck: $(STAMP)
 	$(BIN)/mypy
+	$(BIN)/mypy --strict examples
+	! grep -rn "type: *ignore" examples
 
 unit: $(STAMP)
 	$(PY) -m pytest
 
-test: check-generated check-spec lint typecheck unit
+# The documentation site (mkdocs-material; API reference from the docstrings by mkdocstrings)
+# into site/; --strict fails on any broken reference or docstring the handler cannot read.
+export NO_MKDOCS_2_WARNING := 1
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet
+
+# The same build into a temporary folder, so that make test leaves the tree clean.
+check-docs: $(STAMP)
+	@tmp=$$(mktemp -d) && trap 'rm -rf "$$tmp"' EXIT && \
+	$(BIN)/mkdocs build --strict --quiet --site-dir "$$tmp/site" && echo "docs build (--strict) ok"
+
+test: check-generated check-spec lint typecheck check-docs unit
 
 # A whole federated training on this machine: emulator, 3 receivers, examples/train_digits.py.
 demo: $(STAMP)
@@ -72,5 +86,24 @@ demo: $(STAMP)
 bench: $(STAMP)
 	$(PY) bench/transfer.py
 
+# Round turnaround of fl-client serve, cold runs against --warm runs (see bench/rounds.py).
+# BENCH_PARTICIPANTS (default 2), BENCH_ROUNDS (default 4).
+bench-rounds: $(STAMP)
+	$(PY) bench/rounds.py
+
+# The server's published schema against ours and the baseline (openapi/contract-baseline.yaml).
+# SCHEMA: a URL (http://server:8000/api/schema/?format=json) or a saved file; CONTRACT_FLAGS: e.g. --json.
+contract-diff: $(STAMP)
+	@test -n "$(SCHEMA)" || { echo "usage: make contract-diff SCHEMA=URL|FILE [CONTRACT_FLAGS=--json]" >&2; exit 2; }
+	$(BIN)/fl-client contract diff --schema "$(SCHEMA)" $(CONTRACT_FLAGS)
+
+# The property-based contract tests at length: FUZZ_EXAMPLES requests per operation against the
+# emulator, with a fresh seed each run (printed; FUZZ_SEED=<n> repeats a run). make test runs
+# the same tests with 12 derandomised requests per operation.
+FUZZ_EXAMPLES ?= 500
+fuzz: $(STAMP)
+	@seed=$${FUZZ_SEED:-$$(date +%s)}; echo "fuzz: FL_FUZZ_SEED=$$seed FL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES)"; \
+	FL_FUZZ_SEED=$$seed FL_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PY) -m pytest tests/test_contract_fuzz.py -q
+
 clean:
-	rm -rf $(VENV) build *.egg-info .mypy_cache .ruff_cache
+	rm -rf $(VENV) build site *.egg-info .mypy_cache .ruff_cache

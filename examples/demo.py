@@ -1,6 +1,7 @@
 """`make demo`: a whole federated training on this machine.
 
-An emulated FL Demonstrator server (`fl_client.testing.FLEmulator`), an actor, three participants,
+An emulated FL Demonstrator server (`fl_client.testing.FLEmulator`), an actor (examples/actor.py,
+driving the emulator through the public `FLClient` only), three participants,
 each running ``fl-client serve`` with `train_digits.py` on its own shard of the digits data;
 FedAvg over ``ROUNDS`` rounds. Prints one line per round and a summary; exits 0 when the
 aggregated model learned (accuracy well above the 10 % of guessing).
@@ -21,9 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from fl_demonstrator_api.models import User
 
-from fl_client.serialization import unpack_model
-from fl_client.testing import EmulatedUser, FLEmulator
+from fl_client import FLClient
+from fl_client.testing import FLEmulator
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "train_digits.py"
@@ -44,10 +46,19 @@ def load_example() -> Any:
     return module
 
 
+def load_actor() -> Any:
+    spec = importlib.util.spec_from_file_location("actor", HERE / "actor.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["actor"] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
 def initial_model() -> torch.nn.Module:
-    torch.manual_seed(0)
-    net = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
-    return torch.jit.script(net)  # TorchScript: loads anywhere without trusting classes
+    """The actor's initial model (examples/actor.py)."""
+    model: torch.nn.Module = load_actor().initial_model()
+    return model
 
 
 def free_port() -> int:
@@ -68,26 +79,26 @@ def wait_listening(port: int, process: subprocess.Popen[bytes] | None, deadline:
     raise TimeoutError(f"receiver on port {port} did not start listening")
 
 
-def script_environment(server: FLEmulator, user: EmulatedUser, shard: int) -> dict[str, str]:
+def script_environment(server: FLEmulator, user: User, shard: int) -> dict[str, str]:
     return {
         **os.environ,
         "FL_EXAMPLE_SHARD": str(shard),
         "FL_EXAMPLE_SHARDS": str(PARTICIPANTS),
-        "FL_CLIENT_TOKEN": user.token,
-        "FL_CLIENT_CLIENT_ID": user.id,
+        "FL_CLIENT_TOKEN": str(user.token),
+        "FL_CLIENT_CLIENT_ID": str(user.id),
         "FL_DEMONSTRATOR_BASE_URL": server.url,
     }
 
 
 @contextmanager
-def real_receiver(server: FLEmulator, user: EmulatedUser, shard: int, port: int) -> Iterator[None]:
+def real_receiver(server: FLEmulator, user: User, shard: int, port: int) -> Iterator[None]:
     """``fl-client serve`` for one participant, as its operator would start it."""
     workdir = OUTPUT / user.username
     workdir.mkdir(parents=True, exist_ok=True)
     argv = [
         sys.executable, "-m", "fl_client", "serve", "--host", "127.0.0.1", "--port", str(port),
         "--script", str(SCRIPT), "--workdir", str(workdir), "--base-url", server.url,
-        "--client-id", user.id, "--log-dir", str(workdir / "runs"),
+        "--client-id", str(user.id), "--log-dir", str(workdir / "runs"), "--state-dir", str(workdir / "state"),
     ]  # fmt: skip
     with open(workdir / "receiver.log", "wb") as log:
         process = subprocess.Popen(argv, env=script_environment(server, user, shard), stdout=log, stderr=log)
@@ -103,18 +114,34 @@ def real_receiver(server: FLEmulator, user: EmulatedUser, shard: int, port: int)
             process.wait()
 
 
-def reported(server: FLEmulator, model_id: str, step: int, names: dict[str, str]) -> dict[str, float]:
-    with server.store.lock:
-        return {
-            names[m.reporter]: float(m.value_float)
-            for m in server.store.metrics_of(model_id)
-            if m.step == step and m.key == "accuracy" and m.value_float is not None and m.reporter in names
-        }
+def fl_client_commands(rounds: int, participants: int) -> str:
+    """The actor side of this demo as `fl-client` commands (what examples/actor.py does in Python)."""
+    ids = " ".join(f'-p "$P{i}"' for i in range(participants))
+    lines = [
+        "# the actor side of this demo with fl-client commands only (server at $URL):",
+        "fl-client config set base_url $URL",
+        "PW=...                         # the new users' password (asked for, hidden, when --password is left out)",
+        'fl-client users create actor --actor --password "$PW" --json   # note its token',
+        *(
+            f'P{i}=$(fl-client users create participant-{i} --client --password "$PW" '
+            f"--message-endpoint http://HOST:{8101 + i}/)"
+            for i in range(participants)
+        ),
+        "fl-client config set token          # the actor's token (asked for, hidden)",
+        "MODEL=$(fl-client models upload model.pt --name digits-mlp --input-shape None,64)",
+        f"TRAINING=$(fl-client trainings create $MODEL {ids} --rounds {rounds} -m accuracy)",
+        "fl-client trainings start $TRAINING",
+        "fl-client trainings watch $TRAINING     # live; exits 0 when completed",
+        "fl-client metrics plot $TRAINING --per aggregate   # add -o metrics.png for a PNG",
+        "fl-client models download $(fl-client trainings show $TRAINING --json | jq -r .model) -o federated.pt",
+    ]
+    return "\n".join(lines)
 
 
 def main() -> int:
     started = time.monotonic()
     example = load_example()
+    actor_side = load_actor()
     os.environ["FL_EXAMPLE_SHARDS"] = str(PARTICIPANTS)
     held_out = []
     for shard in range(PARTICIPANTS):
@@ -123,57 +150,43 @@ def main() -> int:
     x_test = torch.cat([x for x, _ in held_out])
     y_test = torch.cat([y for _, y in held_out])
 
-    def accuracy(data: bytes) -> float:
-        return float(example.evaluate(unpack_model(data), x_test, y_test)[0])
+    def accuracy(model: Any) -> float:
+        return float(example.evaluate(model, x_test, y_test)[0])
 
     with FLEmulator() as server, ExitStack() as stack:
         print(f"emulated FL Demonstrator at {server.url}")
-        actor = server.create_user("actor", actor=True)
-        participants: list[EmulatedUser] = []
-        for shard in range(PARTICIPANTS):
-            port = free_port()
-            user = server.create_user(
-                f"participant{shard + 1}", client=True, message_endpoint=f"http://127.0.0.1:{port}/"
+        ports = [free_port() for _ in range(PARTICIPANTS)]
+        # the actor side goes through the public client only (examples/actor.py)
+        with FLClient(base_url=server.url, username="nobody", password="-") as anonymous:
+            actor, participants = actor_side.create_users(
+                anonymous, "", [f"http://127.0.0.1:{port}/" for port in ports]
             )
-            participants.append(user)
+        for shard, (user, port) in enumerate(zip(participants, ports, strict=True)):
             stack.enter_context(real_receiver(server, user, shard, port))
-        names = {user.id: user.username for user in participants}
         print(f"{PARTICIPANTS} `fl-client serve` receivers listening; logs in {OUTPUT}")
-        model_id = server.upload_model(actor, initial_model(), name="digits-mlp", description="64-32-10 MLP")
-        history = [accuracy(server.model_bytes(model_id))]
-        print(f"round 0: initial model accuracy {history[0]:.3f} (chance {CHANCE:.2f})")
-        training_id = server.create_training(actor, model_id, participants, target_num_updates=ROUNDS)
-        server.start_training(actor, training_id)
-        for round_number in range(1, ROUNDS + 1):
-            print(f"round {round_number}/{ROUNDS}: participants train on their shards ...", flush=True)
-            server.wait_for_round(training_id, round_number, timeout=WAIT)
-            history.append(accuracy(server.model_bytes(model_id)))  # stable until the next test round ends
-            print(f"round {round_number}/{ROUNDS}: aggregated (FedAvg); participants test it ...", flush=True)
-            server.wait_until(
-                lambda r=round_number: len(reported(server, model_id, r, names)) == PARTICIPANTS,
-                timeout=WAIT,
-                what=f"test metrics of round {round_number}",
+        model = actor_side.initial_model()
+        history = [accuracy(model)]
+        print(f"initial model accuracy {history[0]:.3f} (chance {CHANCE:.2f})")
+        with FLClient(base_url=server.url, username=actor.username, password=actor_side.PASSWORD) as client:
+            done, progress = actor_side.run_training(
+                client, participants, model=model, rounds=ROUNDS, timeout=WAIT
             )
-            metrics = reported(server, model_id, round_number, names)
-            shown = ", ".join(f"{name} {value:.3f}" for name, value in sorted(metrics.items()))
-            print(
-                f"round {round_number}/{ROUNDS} [{time.monotonic() - started:5.1f} s]: participants' test accuracy: "
-                f"{shown} | aggregated model accuracy {history[-1]:.3f}",
-                flush=True,
-            )
-        server.wait_for_state(training_id, "C", timeout=WAIT)
+            print(progress.table())
+            history.append(accuracy(client.models.download(done.model)))
         finished = server.wait_for_notifications(
             PARTICIPANTS + 1, where=lambda r: r.notification_type == "TRAINING_FINISHED", timeout=WAIT
         )
+        names = {str(user.id) for user in participants}
         to_participants = [r for r in server.notifications if r.user_id in names]
         delivered, total = sum(r.delivered for r in to_participants), len(to_participants)
-    learned = history[-1] >= SUCCESS_ACCURACY
+    learned = done.state.value == "C" and history[-1] >= SUCCESS_ACCURACY
     print(
-        f"summary: {PARTICIPANTS} participants, {ROUNDS} FedAvg rounds, training state C, "
+        f"summary: {PARTICIPANTS} participants, {ROUNDS} FedAvg rounds, training state {done.state.value}, "
         f"{len(finished)} TRAINING_FINISHED, {delivered}/{total} notifications to participants delivered; aggregated accuracy "
         f"{' -> '.join(f'{a:.3f}' for a in history)} (chance {CHANCE:.2f}); {time.monotonic() - started:.1f} s"
     )
     print("the federated model learned" if learned else f"FAILED: accuracy below {SUCCESS_ACCURACY}")
+    print(fl_client_commands(ROUNDS, PARTICIPANTS))
     return 0 if learned else 1
 
 

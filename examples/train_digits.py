@@ -4,9 +4,14 @@
 
     python train_digits.py train --training-id T --round R --model-id M   # UPDATE_ROUND_START
     python train_digits.py test  --training-id T --round R --model-id M   # MODEL_TEST_ROUND
+    python train_digits.py swag  --training-id T --round R --model-id M   # SWAG_ROUND_START
 
-``train`` downloads the global model, trains it on this participant's data and uploads it;
-``test`` downloads the aggregated model, evaluates it and uploads the metrics (once per round).
+``train`` downloads the global model, trains it on this participant's data and uploads it
+(in daisy-chain rounds the model to start from is another participant's local model; the upload
+still goes to the training's global model); ``test`` downloads the aggregated model, evaluates
+it and uploads the metrics (once per round); ``swag`` (SWAG trainings only) runs a few epochs of
+SGD from the aggregated model and uploads the mean and the mean square of the parameters seen
+after each epoch (SWAG's first and second moments).
 
 The data: scikit-learn's bundled handwritten digits (1,797 8x8 images, shipped inside the
 package, so nothing is downloaded). Participant ``FL_EXAMPLE_SHARD`` of ``FL_EXAMPLE_SHARDS``
@@ -91,6 +96,23 @@ def train(comm: Communication) -> None:
     comm.upload_model(model, {"train_loss": loss_value, "train_accuracy": accuracy}, sample_size=len(y_train))
 
 
+def swag(comm: Communication) -> None:
+    model = comm.download_model()
+    x_train, y_train, _, _ = load_shard()
+    optimizer = torch.optim.SGD(model.parameters(), lr=LEARNING_RATE)
+    snapshots = []
+    model.train()
+    for _ in range(EPOCHS):
+        for batch in torch.randperm(len(y_train)).split(BATCH_SIZE):
+            optimizer.zero_grad()
+            torch.nn.functional.cross_entropy(model(x_train[batch]), y_train[batch]).backward()
+            optimizer.step()
+        # one vector of every parameter, in parameters() order (what the server averages)
+        snapshots.append(torch.cat([p.detach().flatten() for p in model.parameters()]))
+    stacked = torch.stack(snapshots)
+    comm.upload_swag(stacked.mean(dim=0), (stacked**2).mean(dim=0), sample_size=len(y_train))
+
+
 def test(comm: Communication) -> None:
     model = comm.download_model()
     _, _, x_test, y_test = load_shard()
@@ -100,7 +122,7 @@ def test(comm: Communication) -> None:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("action", choices=["train", "test"])
+    parser.add_argument("action", choices=["train", "test", "swag"])
     parser.add_argument("--training-id", type=UUID, required=True)
     parser.add_argument("--round", type=int, required=True)
     parser.add_argument("--model-id", type=UUID, required=True)
@@ -112,7 +134,7 @@ def main() -> int:
     with Communication.from_env(
         training_id=args.training_id, round=args.round, model_id=args.model_id
     ) as comm:
-        {"train": train, "test": test}[args.action](comm)
+        {"train": train, "test": test, "swag": swag}[args.action](comm)
     return 0
 
 

@@ -1,7 +1,7 @@
 """fl_client: a typed client for the FL Demonstrator federated-learning platform.
 
-Training scripts use `Communication` (the reference client's interface); applications use
-`create_client` for any API operation through the generated ``fl_demonstrator_api`` package;
+Applications use `FLClient` / `AsyncFLClient` (typed resources: users, groups, models, trainings,
+inference); training scripts use `Communication` (the reference client's interface);
 participants run ``fl-client serve`` (`NotificationReceiver` + `ScriptDispatcher`).
 Importing this package does not import torch: only packing and unpacking models does.
 """
@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from ._core.auth import basic_authorization, token_authorization
 from ._core.http import DEFAULT_TIMEOUT, create_client
+from .client import AsyncFLClient, FLClient
 from .exceptions import (
     APIConnectionError,
     APIError,
+    APIResponseValidationError,
     APIStatusError,
     APITimeoutError,
     AuthenticationError,
@@ -31,6 +33,7 @@ from .exceptions import (
     PermissionDeniedError,
     RateLimitError,
     SwagUploadException,
+    TrainingWaitTimeout,
     UnexpectedStatusError,
     UnsafeModelError,
 )
@@ -38,7 +41,16 @@ from .participant.communication import Communication, is_torchscript_instance
 from .participant.dispatch import ScriptDispatcher
 from .participant.notifications import parse_notification
 from .participant.receiver import NotificationReceiver
-from .participant.script import TrainingScript, TrainResult
+from .participant.script import SwagResult, TrainingScript, TrainResult
+from .resources import (
+    LocalModelsArrived,
+    MetricsReported,
+    RoundAdvanced,
+    StateChanged,
+    TrainingConfig,
+    TrainingEvent,
+    UncertaintyConfig,
+)
 from .settings import Settings
 
 __version__ = "0.1.0"
@@ -47,16 +59,21 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "APIConnectionError",
     "APIError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncFLClient",
     "AuthenticationError",
     "BadRequestError",
     "Communication",
     "CommunicationException",
     "ConfigurationError",
     "DispatcherStoppedError",
+    "FLClient",
     "FLClientError",
     "InternalServerError",
+    "LocalModelsArrived",
+    "MetricsReported",
     "MetricsUploadException",
     "ModelDownloadException",
     "ModelSerializationError",
@@ -66,11 +83,18 @@ __all__ = [
     "NotificationReceiver",
     "PermissionDeniedError",
     "RateLimitError",
+    "RoundAdvanced",
     "ScriptDispatcher",
     "Settings",
+    "StateChanged",
+    "SwagResult",
     "SwagUploadException",
     "TrainResult",
+    "TrainingConfig",
+    "TrainingEvent",
     "TrainingScript",
+    "TrainingWaitTimeout",
+    "UncertaintyConfig",
     "UnexpectedStatusError",
     "UnsafeModelError",
     "__version__",

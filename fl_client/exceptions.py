@@ -6,6 +6,7 @@
     ├── APIError                       a request to the server failed
     │   ├── APIConnectionError         no answer: refused, reset, DNS, TLS, ...
     │   │   └── APITimeoutError        no answer in time
+    │   ├── APIResponseValidationError an expected status, but a body that is not the documented one
     │   └── APIStatusError             the server answered with an unexpected status
     │       ├── BadRequestError        400
     │       ├── NotFoundError          400 "<Type> <id> not found." and 404
@@ -22,6 +23,8 @@
     ├── ModelSerializationError        a model could not be packed or unpacked
     │   └── UnsafeModelError           unpacking needs a class outside the allow-list
     ├── ConfigurationError             a setting or argument is missing or invalid
+    ├── ContractError                  an OpenAPI document or contract baseline cannot be read
+    ├── TrainingWaitTimeout            `trainings.wait` gave up; says where the training was stuck
     ├── DispatcherStoppedError         a script run was submitted after shutdown began
     └── NotificationError              a notification body the receiver cannot accept (answered 400)
 
@@ -48,12 +51,14 @@ import httpx
 __all__ = [
     "APIConnectionError",
     "APIError",
+    "APIResponseValidationError",
     "APIStatusError",
     "APITimeoutError",
     "AuthenticationError",
     "BadRequestError",
     "CommunicationException",
     "ConfigurationError",
+    "ContractError",
     "DispatcherStoppedError",
     "FLClientError",
     "InternalServerError",
@@ -66,6 +71,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "SwagUploadException",
+    "TrainingWaitTimeout",
     "UnexpectedStatusError",
     "UnsafeModelError",
     "operation_error",
@@ -122,6 +128,11 @@ class APIConnectionError(APIError):
 
 class APITimeoutError(APIConnectionError):
     """The server did not answer (connect, read or write) within the timeout."""
+
+
+class APIResponseValidationError(APIError):
+    """The server answered an expected status, but its body is not the documented content (an HTML
+    page from a proxy, a wrong route, JSON of another shape); ``response`` holds what came."""
 
 
 class APIStatusError(APIError):
@@ -190,6 +201,20 @@ class UnsafeModelError(ModelSerializationError):
 
 class ConfigurationError(FLClientError):
     """A setting or argument is missing or invalid."""
+
+
+class ContractError(FLClientError):
+    """An OpenAPI document or the contract baseline cannot be read or is not what it should be
+    (``fl-client contract diff``)."""
+
+
+class TrainingWaitTimeout(FLClientError, TimeoutError):
+    """`trainings.wait` ran out of time. The message says where the training was: its state, round
+    and local models arrived; ``training`` holds the last `TrainingWithRounds` read (or None)."""
+
+    def __init__(self, message: str, *, training: Any = None, **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
+        self.training = training
 
 
 class DispatcherStoppedError(FLClientError):

@@ -41,6 +41,7 @@ __all__ = [
     "estimated_size",
     "is_torchscript_archive",
     "is_torchscript_instance",
+    "load_inference_result",
     "load_model",
     "pack_model",
     "save_model",
@@ -304,3 +305,60 @@ def unpack_model(
         trust_remote_code=trust_remote_code,
         map_location=map_location,
     )
+
+
+# ---------------------------------------------------------------------------------------------
+# Inference results: the server's binary answer is a plain pickle of {"inference": Tensor,
+# "uncertainty": dict}. Plain pickle runs any code it names, and torch's own reducer for storages
+# calls torch.load(weights_only=False); so only tensor rebuilding, dtypes and containers are
+# allowed, and storages are loaded with weights_only=True.
+
+_INFERENCE_GLOBALS = {
+    ("torch._utils", "_rebuild_tensor_v2"),
+    ("torch._utils", "_rebuild_tensor_v3"),
+    ("torch._utils", "_rebuild_parameter"),
+    ("torch._tensor", "_rebuild_from_type_v2"),
+    ("torch", "Tensor"),
+    ("torch", "Size"),
+    ("collections", "OrderedDict"),
+    ("builtins", "set"),
+    ("builtins", "frozenset"),
+    ("builtins", "slice"),
+}
+
+
+def _storage_from_bytes(data: bytes) -> Any:
+    return torch.load(io.BytesIO(data), weights_only=True)
+
+
+class _InferenceUnpickler(pickle.Unpickler):
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == ("torch.storage", "_load_from_bytes"):
+            return _storage_from_bytes
+        if (module, name) in _INFERENCE_GLOBALS or (
+            module == "torch" and isinstance(getattr(torch, name, None), torch.dtype)
+        ):
+            return super().find_class(module, name)
+        raise UnsafeModelError(
+            f"refused to unpickle the inference result: it needs {module}.{name}, which is not a tensor part",
+            refused=f"{module}.{name}",
+        )
+
+
+def load_inference_result(data: bytes) -> dict[str, Any]:
+    """Load the server's binary inference answer safely: ``{"inference": Tensor, "uncertainty": dict}``.
+
+    Raises `UnsafeModelError` when the pickle needs anything but tensors and containers, and
+    `ModelSerializationError` when it is not such a pickle at all.
+    """
+    if not data:
+        raise ModelSerializationError("the inference result is empty")
+    try:
+        result = _InferenceUnpickler(io.BytesIO(data)).load()
+    except UnsafeModelError:
+        raise
+    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, RuntimeError) as exc:
+        raise ModelSerializationError(f"invalid inference result: {_first_line(exc)}") from exc
+    if not isinstance(result, dict) or "inference" not in result:
+        raise ModelSerializationError("the inference result is not a mapping with 'inference'")
+    return result

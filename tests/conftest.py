@@ -13,7 +13,7 @@ from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
 # the emulator's fixtures (emulator, contract_checker, sink) live in their own module
-pytest_plugins = ["emulator_support"]
+pytest_plugins = ["emulator_support", "resource_support"]
 
 BASIC = "Basic YWxpY2U6czNjcjN0LXBhc3N3b3Jk"  # alice:s3cr3t-password
 SECRET = "s3cr3t-password"
@@ -118,3 +118,10 @@ def unused_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+@pytest.fixture(autouse=True)
+def _private_cli_config(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`fl-client` profiles live in a temporary folder: no test reads or writes the user's own."""
+    monkeypatch.setenv("FL_CLIENT_CONFIG_DIR", str(tmp_path_factory.mktemp("fl-client-config")))
+    monkeypatch.delenv("FL_CLIENT_PROFILE", raising=False)

@@ -21,7 +21,7 @@ from notification_helpers import GLOBAL_MODEL_ID, RECORD_SCRIPT, TRAINING_ID, no
 
 from fl_client import Communication, ConfigurationError
 from fl_client._core.auth import basic_authorization
-from fl_client.cli import EXIT_ERROR, EXIT_USAGE, build_parser, load_communication, main
+from fl_client.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_USAGE, load_communication, main
 
 SERVE_OPTIONS = [
     "--host", "--port", "--script", "--executor", "--workdir", "--base-url", "--communication", "--client-id",
@@ -37,14 +37,9 @@ ENV_NAMES = [
 PASSWORD = "s3cr3t-password"
 
 
-def serve_help() -> str:
-    parser = build_parser()
-    serve = parser._subparsers._group_actions[0].choices["serve"]  # type: ignore[union-attr]
-    return " ".join(serve.format_help().split())
-
-
-def test_serve_help_explains_every_option_and_variable() -> None:
-    text = serve_help()
+def test_serve_help_explains_every_option_and_variable(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["serve", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
     for name in SERVE_OPTIONS + ENV_NAMES:
         assert name in text, name
     assert "8101" in text
@@ -291,7 +286,8 @@ def test_download_command_writes_the_file(
     assert out.read_bytes() == blob
     assert api.requests[0].headers["Authorization"] == f"Token {TOKEN}"
     assert (
-        main(["download", MODEL_ID, "-o", str(tmp_path / "missing.pt"), "--base-url", api.url]) == EXIT_ERROR
+        main(["download", MODEL_ID, "-o", str(tmp_path / "missing.pt"), "--base-url", api.url])
+        == EXIT_NOT_FOUND
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]  # no partial file left
 
@@ -305,21 +301,23 @@ def test_download_command_needs_credentials(monkeypatch: pytest.MonkeyPatch, tmp
 def test_download_interrupted_by_ctrl_c_leaves_no_partial_file(
     api: ContractServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    from contextlib import contextmanager
+
     from conftest import MODEL_ID, TOKEN
 
-    import fl_client.progress
+    import fl_client.cli.download
     from fl_client.cli import EXIT_INTERRUPTED
 
-    class CtrlC:  # the user presses Ctrl-C once bytes are on disk
-        def __init__(self, label: str) -> None:
-            pass
+    def ctrl_c(done: int, total: int | None) -> None:  # the user presses Ctrl-C once bytes are on disk
+        if done:
+            assert (tmp_path / "model.pt.part").stat().st_size == done
+            raise KeyboardInterrupt
 
-        def __call__(self, done: int, total: int | None) -> None:
-            if done:
-                assert (tmp_path / "model.pt.part").stat().st_size == done
-                raise KeyboardInterrupt
+    @contextmanager
+    def progress(label: str) -> Iterator[object]:  # what a terminal's progress bar would be called as
+        yield ctrl_c
 
-    monkeypatch.setattr(fl_client.progress, "StderrProgress", CtrlC)
+    monkeypatch.setattr(fl_client.cli.download, "transfer_progress", progress)
     api.expect("GET", f"/api/models/{MODEL_ID}/", status=200, body=bytes(4 << 20),
                content_type="application/octet-stream")  # fmt: skip
     monkeypatch.setenv("FL_CLIENT_TOKEN", TOKEN)
@@ -340,22 +338,37 @@ SERVE_VARIABLES = {
 }
 
 
+def _serve_settings_from(argv: list[str], env: dict[str, str]) -> object:
+    """The settings `fl-client serve ARGV` would run with in environment ``env``."""
+    import dataclasses
+
+    from fl_client.cli._common import Target
+    from fl_client.cli.serve import ServeOptions, _serve_settings, serve_command
+
+    params = serve_command.make_context("serve", argv).params
+    names = {f.name for f in dataclasses.fields(ServeOptions)}
+    options = ServeOptions(**{k: v for k, v in params.items() if k in names})
+    return _serve_settings(
+        options, Target(base_url="http://127.0.0.1:1", authorization=None, profile="default"), env
+    )
+
+
 def test_every_serve_option_has_an_environment_variable_and_the_option_wins(tmp_path: Path) -> None:
-    from fl_client.cli.serve import _serve_settings
+    from fl_client.cli.serve import serve_command
 
     (tmp_path / "train.py").write_text("")
     base = {"FL_DEMONSTRATOR_TRAINING_WORKING_DIRETORY": str(tmp_path)}
     env = {**base, **{name: value for name, (_, value, _, _) in SERVE_VARIABLES.items()}}
-    from_env = _serve_settings(build_parser().parse_args(["serve", "--script", "train.py"]), env)
-    options = ["serve", "--script", "train.py"]
+    from_env = _serve_settings_from(["--script", "train.py"], env)
+    options = ["--script", "train.py"]
     for option, _, _, other in SERVE_VARIABLES.values():
         options += [option, other]
-    from_options = _serve_settings(build_parser().parse_args(options), env)
+    from_options = _serve_settings_from(options, env)
     for _, value, field, other in SERVE_VARIABLES.values():
         kind = type(getattr(from_env, field))
         assert getattr(from_env, field) == kind(value)
         assert getattr(from_options, field) == kind(other)
-    help_text = build_parser()._subparsers._group_actions[0].choices["serve"].format_help()  # type: ignore[union-attr]
+    help_text = serve_command.get_help(serve_command.make_context("serve", ["--script", "x"]))
     for name in SERVE_VARIABLES:
         assert name in help_text
 

@@ -1,31 +1,15 @@
-"""`create_client`: an authenticated generated client for any operation, checked against the contract."""
+"""`FLClient` and `create_client` (the generated client for any operation), checked against the contract."""
 
 from __future__ import annotations
 
 import httpx
 import pytest
 from conftest import BASIC, CLIENT_ID, MODEL_ID, SECRET, TOKEN, TRAINING_ID, ContractServer
-from fl_demonstrator_api.api.models import list_models
-from fl_demonstrator_api.api.trainings import (
-    create_training,
-    get_training,
-    register_training_clients,
-    remove_training_clients,
-    start_training,
-)
-from fl_demonstrator_api.api.users import create_user
-from fl_demonstrator_api.models import (
-    AggregationMethod,
-    ClientList,
-    GlobalModel,
-    LocalModel,
-    TrainingCreate,
-    TrainingState,
-    UserCreate,
-)
+from fl_demonstrator_api.api.trainings import get_training, start_training
+from fl_demonstrator_api.models import AggregationMethod, GlobalModel, LocalModel, TrainingState
 from test_communication import TRAINING
 
-from fl_client import DEFAULT_TIMEOUT, ConfigurationError, create_client
+from fl_client import DEFAULT_TIMEOUT, ConfigurationError, FLClient, create_client
 from fl_client._core.http import call
 from fl_client.exceptions import BadRequestError
 
@@ -47,11 +31,10 @@ def test_credentials_are_required() -> None:
 
 def test_get_training_with_token(api: ContractServer) -> None:
     api.expect("GET", f"/api/trainings/{TRAINING_ID}/", status=200, json_body=TRAINING)
-    client = create_client(base_url=api.url, token=TOKEN)
-    response = get_training.sync_detailed(TRAINING_ID, client=client)
-    assert response.status_code == 200
-    assert response.parsed.state == TrainingState.O  # type: ignore[union-attr]
-    assert response.parsed.local_models_arrived == 0  # type: ignore[union-attr]
+    with FLClient(base_url=api.url, token=TOKEN) as client:
+        training = client.trainings.get(TRAINING_ID)
+    assert training.state == TrainingState.O
+    assert training.local_models_arrived == 0
     assert api.requests[0].headers["Authorization"] == f"Token {TOKEN}"
 
 
@@ -68,20 +51,19 @@ def test_actor_workflow_operations(api: ContractServer) -> None:
     api.expect(
         "POST", f"/api/trainings/{TRAINING_ID}/start/", status=202, json_body={"detail": "Training started!"}
     )
-    client = create_client(base_url=api.url, username="alice", password=SECRET)
-
-    user = create_user.sync_detailed(client=client, body=UserCreate(
-        username="bob", password="pw", client=True, message_endpoint="http://127.0.0.1:8101/"))  # fmt: skip
-    assert user.status_code == 201 and user.parsed.token == TOKEN  # type: ignore[union-attr]
-    created = create_training.sync_detailed(client=client, body=TrainingCreate(
-        model_id=MODEL_ID, target_num_updates=2, metric_names=["acc"],  # type: ignore[arg-type]
-        aggregation_method=AggregationMethod.FEDAVG, clients=[CLIENT_ID]))  # type: ignore[list-item]  # fmt: skip
-    assert created.status_code == 201
-    assert register_training_clients.sync_detailed(TRAINING_ID, client=client, body=ClientList(
-        clients=[CLIENT_ID])).status_code == 202  # type: ignore[list-item]  # fmt: skip
-    assert remove_training_clients.sync_detailed(TRAINING_ID, client=client, body=ClientList(
-        clients=[CLIENT_ID])).status_code == 200  # type: ignore[list-item]  # fmt: skip
-    assert start_training.sync_detailed(TRAINING_ID, client=client).status_code == 202
+    with FLClient(base_url=api.url, username="alice", password=SECRET) as client:
+        user = client.users.create("bob", "pw", client=True, message_endpoint="http://127.0.0.1:8101/")
+        assert user.token == TOKEN
+        created = client.trainings.create(MODEL_ID, [CLIENT_ID], target_num_updates=2, metric_names=["acc"],
+                                          aggregation_method=AggregationMethod.FEDAVG)  # fmt: skip
+        assert str(created.training_id) == TRAINING_ID
+        assert client.trainings.add_participants(TRAINING_ID, [CLIENT_ID]).detail.startswith(
+            "Users registered"
+        )
+        assert client.trainings.remove_participants(TRAINING_ID, [CLIENT_ID]).detail.startswith(
+            "Users removed"
+        )
+        assert client.trainings.start(TRAINING_ID).detail == "Training started!"
     assert api.requests[1].headers["Authorization"] == BASIC
     assert api.requests[1].get_json()["aggregation_method"] == "FedAvg"
     assert api.requests[3].get_json() == {"clients": [CLIENT_ID]}
@@ -93,8 +75,8 @@ def test_polymorphic_model_lists(api: ContractServer) -> None:
          "preprocessing": None, "owner": CLIENT_ID, "has_preprocessing": False},
         {"id": TRAINING_ID, "round": 0, "sample_size": 10, "owner": CLIENT_ID, "base_model": MODEL_ID},
     ])  # fmt: skip
-    response = list_models.sync_detailed(client=create_client(base_url=api.url, token=TOKEN))
-    kinds = [type(item) for item in response.parsed]  # type: ignore[union-attr]
+    with FLClient(base_url=api.url, token=TOKEN) as client:
+        kinds = [type(item) for item in client.models.list()]
     assert kinds == [GlobalModel, LocalModel]
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import importlib.util
 import io
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import ExitStack
 from pathlib import Path
@@ -96,6 +97,10 @@ def test_two_participants_two_rounds(demo: ModuleType, server: FLEmulator) -> No
         for round_number in range(ROUNDS):
             server.wait_for_round(training_id, round_number + 1, timeout=WAIT)
             current = server.model_bytes(model_id)  # stable until this round's tests are in
+            # the emulator calls observers after answering: the round may start before the last is seen
+            deadline = time.monotonic() + WAIT
+            while len(recorder.of_round(round_number)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.01)
             uploads = recorder.of_round(round_number)
             assert len(uploads) == 2 and all(size > 0 for size, _ in uploads)
             aggregated = torch.jit.load(io.BytesIO(current)).state_dict()

@@ -5,10 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import torch
 from conftest import BASIC, CLIENT_ID, MODEL_ID, TRAINING_ID, ContractServer
 from helpers import same_parameters, small_model, torch_bytes
 
-from fl_client import Communication, TrainingScript, TrainResult
+from fl_client import Communication, SwagResult, TrainingScript, TrainResult
 from fl_client.participant.script import (
     EXIT_CONFIGURATION,
     EXIT_HANDLER_FAILED,
@@ -73,6 +74,29 @@ def test_test_uploads_metrics(env: ContractServer) -> None:
     script.test(lambda model, comm: {"accuracy": 0.9})
     assert script.run(["test", *ARGV]) == EXIT_OK
     assert env.requests[-1].form.getlist("metric_names") == ["accuracy"]
+
+
+def test_swag_uploads_both_moments(env: ContractServer) -> None:
+    serve_model(env, small_model())
+    env.expect(
+        "POST", f"/api/models/{MODEL_ID}/swag/", status=201, json_body={"detail": "SWAG Statistic Accepted"}
+    )
+    script = TrainingScript()
+
+    @script.swag
+    def swag(model: Any, comm: Communication) -> SwagResult:
+        vector = torch.cat([p.detach().flatten() for p in model.parameters()])
+        return SwagResult(vector, vector**2, sample_size=7)
+
+    assert script.run(["swag", *ARGV]) == EXIT_OK
+    from test_communication import form_of
+
+    fields, uploads = form_of(env.requests[-1])
+    assert fields == {"round": ["0"], "sample_size": ["7"]}
+    assert set(uploads) == {"first_moment_file", "second_moment_file"}
+    script.swag(lambda model, comm: {"not": "a SwagResult"})
+    serve_model(env, small_model())
+    assert script.run(["swag", *ARGV]) == EXIT_HANDLER_FAILED
 
 
 def test_bad_registration_fails_at_once_with_the_fix() -> None:

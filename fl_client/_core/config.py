@@ -5,6 +5,7 @@ from __future__ import annotations
 __all__ = [
     "DEFAULT_BASE_URL",
     "DEFAULT_BODY_TIMEOUT",
+    "DEFAULT_CATCH_UP_INTERVAL",
     "DEFAULT_CONNECT_TIMEOUT",
     "DEFAULT_IDENTITY_MAX_DELAY",
     "DEFAULT_IDENTITY_RETRY_DELAY",
@@ -22,10 +23,14 @@ __all__ = [
     "DEFAULT_MAX_TRAININGS",
     "DEFAULT_POOL_TIMEOUT",
     "DEFAULT_READ_TIMEOUT",
+    "DEFAULT_RUN_ATTEMPTS",
+    "DEFAULT_RUN_RETRY_DELAY",
+    "DEFAULT_RUN_RETRY_MAX_DELAY",
     "DEFAULT_SERVER_HOST",
     "DEFAULT_SERVER_PORT",
     "DEFAULT_SHARED_SECRET_HEADER",
     "DEFAULT_SHUTDOWN_GRACE",
+    "DEFAULT_STATE_DIR",
     "DEFAULT_WRITE_TIMEOUT",
     "HTTP_READ_BYTES",
     "MODEL_FILE_NAME",
@@ -33,6 +38,7 @@ __all__ = [
     "PROGRESS_MIN_INTERVAL",
     "RAM_STAGING_DIR",
     "RAM_STAGING_MARGIN_BYTES",
+    "STREAM_QUEUE_CHUNKS",
     "TEMP_FILE_PREFIX",
     "TRANSFER_CHUNK_BYTES",
 ]
@@ -92,10 +98,25 @@ DEFAULT_LOG_KEEP = 1000
 DEFAULT_MAX_TRAININGS = 100
 # Lines of a failed run's log repeated in the receiver's log.
 DEFAULT_LOG_TAIL_LINES = 20
+# The run journal (SQLite) lives here (relative to the working directory of `fl-client serve`).
+DEFAULT_STATE_DIR = "fl-client-state"
+# A run that exits non-zero runs again, up to this many attempts in all, after a delay that starts
+# here and doubles up to the maximum: long enough for a server or network hiccup to pass, short
+# enough that the round is not held up for long.
+DEFAULT_RUN_ATTEMPTS = 3
+DEFAULT_RUN_RETRY_DELAY = 10.0
+DEFAULT_RUN_RETRY_MAX_DELAY = 120.0
+# How often the receiver asks the server what it owes (and once at start): a lost notification
+# costs at most this long.
+DEFAULT_CATCH_UP_INTERVAL = 60.0
 
 # Model files move in chunks of this size: an upload reads the temporary file this much at a time.
 # Big enough that per-chunk Python overhead vanishes, small enough to stay in the CPU cache.
 TRANSFER_CHUNK_BYTES = 1024 * 1024
+
+# A streamed upload (torch.save straight into the request body) queues at most this many chunks
+# between the thread that saves and the one that sends: the memory in flight is this x 1 MiB.
+STREAM_QUEUE_CHUNKS = 4
 
 # How much httpcore asks the socket for per read. Its default, 64 KiB, caps a streamed download
 # at a few hundred MB/s on loopback (every 64 KiB passes through h11, httpcore and httpx); 1 MiB

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
+from http import HTTPStatus
 from typing import Any, TypeVar
 
 import httpx
 from fl_demonstrator_api.client import Client
+from fl_demonstrator_api.errors import UnexpectedContent
 from fl_demonstrator_api.types import Response
 
-from ..exceptions import APIConnectionError, APIError, APITimeoutError, status_error
+from ..exceptions import (
+    APIConnectionError,
+    APIError,
+    APIResponseValidationError,
+    APITimeoutError,
+    status_error,
+)
 from ..settings import Settings
 from .auth import AuthorizationHeader, resolve_authorization
 from .config import (
@@ -20,14 +28,16 @@ from .config import (
     DEFAULT_WRITE_TIMEOUT,
 )
 from .reads import large_read_transport
-from .retry import Outcome, RetryPolicy, run_with_retries
+from .retry import Outcome, RetryPolicy, arun_with_retries, run_with_retries
 
 __all__ = [
     "DEFAULT_TIMEOUT",
     "IDEMPOTENT_METHODS",
+    "acall",
     "call",
     "check_status",
     "create_client",
+    "parsed_as",
     "send",
     "transport_error",
 ]
@@ -58,6 +68,7 @@ def create_client(
     timeout: httpx.Timeout | float | None = None,
     settings: Settings | None = None,
     transport: httpx.BaseTransport | None = None,
+    async_transport: httpx.AsyncBaseTransport | None = None,
 ) -> Client:
     """An authenticated client of the generated package, for ANY operation of the API.
 
@@ -72,6 +83,7 @@ def create_client(
         response = get_training.sync_detailed("6c6f...", client=client)
 
     The credential travels as an httpx ``auth`` object, so no repr of the client shows it.
+    ``transport`` replaces the sync httpx client's transport, ``async_transport`` the async one's.
     """
     resolved = resolve_authorization(
         authorization=authorization, username=username, password=password, token=token
@@ -81,13 +93,33 @@ def create_client(
     if httpx_timeout is None:
         httpx_timeout = DEFAULT_TIMEOUT if timeout is None else httpx.Timeout(timeout)
     httpx_args: dict[str, object] = {"auth": AuthorizationHeader(resolved)}
-    # fl_client's own connections read large chunks (see fl_client._core.reads)
-    httpx_args["transport"] = transport if transport is not None else large_read_transport()
-    return Client(
+    client = Client(
         base_url=url.rstrip("/"),
         timeout=httpx_timeout,
         headers={"Accept": "application/json"},
         httpx_args=httpx_args,
+    )
+    # each httpx client gets its own kind of transport (a sync one breaks an AsyncClient); the sync
+    # one, which moves the models, reads large chunks (see fl_client._core.reads)
+    client.set_httpx_client(
+        _httpx_client(client, httpx.Client, transport if transport is not None else large_read_transport())
+    )
+    if async_transport is not None:
+        client.set_async_httpx_client(_httpx_client(client, httpx.AsyncClient, async_transport))
+    return client
+
+
+def _httpx_client(client: Client, cls: Any, transport: object) -> Any:
+    """An httpx client configured as the generated `Client` would build it, with ``transport``."""
+    return cls(
+        base_url=client._base_url,
+        cookies=client._cookies,
+        headers=client._headers,
+        timeout=client._timeout,
+        verify=client._verify_ssl,
+        follow_redirects=client._follow_redirects,
+        transport=transport,
+        **client._httpx_args,
     )
 
 
@@ -150,6 +182,57 @@ def send(
     return check_status(response, operation=operation, expected=expected)
 
 
+def _raw_response(status: int, headers: Any, content: bytes, method: str, path: str) -> httpx.Response:
+    return httpx.Response(status, headers=headers, content=content, request=httpx.Request(method, path))
+
+
+def _attempt_outcome(
+    run: Callable[[], Response[T]],
+    *,
+    operation: str,
+    method: str,
+    path: str,
+    expected: Collection[int],
+    accept_unparsed: bool,
+) -> Response[T]:
+    """Run one generated call and map it (shared by `call` and `acall`, which pass the result in)."""
+    try:
+        response = run()
+    except UnexpectedContent as exc:
+        # the body is not the documented content: the status decides which typed error it is
+        raw = _raw_response(
+            exc.status_code, {"content-type": exc.content_type or ""}, exc.content, method, path
+        )
+        if exc.status_code not in expected:
+            raise status_error(raw, operation=operation) from exc
+        if accept_unparsed:
+            return Response(HTTPStatus(exc.status_code), exc.content, raw.headers, None)
+        raise _invalid_body(raw, operation=operation) from exc
+    if response.status_code in expected:
+        return response
+    raw = _raw_response(int(response.status_code), response.headers, response.content, method, path)
+    raise status_error(raw, operation=operation)
+
+
+def _invalid_body(raw: httpx.Response, *, operation: str) -> APIResponseValidationError:
+    kind = raw.headers.get("content-type") or "no Content-Type"
+    return APIResponseValidationError(
+        f"{operation} failed: {raw.request.method} {raw.request.url.path} answered {raw.status_code} "
+        f"with a body that is not the documented content ({kind}, {len(raw.content)} bytes)",
+        status_code=raw.status_code,
+        response=raw,
+    )
+
+
+def parsed_as(response: Response[Any], cls: type[T], *, operation: str, method: str, path: str) -> T:
+    """``response.parsed`` when it is a ``cls``; else `APIResponseValidationError`."""
+    parsed = response.parsed
+    if isinstance(parsed, cls):
+        return parsed
+    raw = _raw_response(int(response.status_code), response.headers, response.content, method, path)
+    raise _invalid_body(raw, operation=operation)
+
+
 def call(
     fn: Callable[[], Response[T]],
     *,
@@ -160,28 +243,32 @@ def call(
     policy: RetryPolicy | None = None,
     verify: Callable[[APIError], Outcome] | None = None,
     on_applied: Callable[[], Response[T]] | None = None,
+    accept_unparsed: bool = False,
 ) -> Response[T]:
     """Run a generated ``sync_detailed`` call with retries, and map its outcome.
 
     Returns the generated `Response` when the status is expected; raises an `APIStatusError`
-    subclass for any other status and an `APIConnectionError` subclass when no answer came.
-    GET, PUT and DELETE count as idempotent; see `fl_client._core.retry` for what that changes.
+    subclass for any other status, an `APIConnectionError` subclass when no answer came, and
+    `APIResponseValidationError` when an expected status came with a body that is not the
+    documented content (unless ``accept_unparsed``: then ``parsed`` is None and the caller reads
+    ``content``). GET, PUT and DELETE count as idempotent; see `fl_client._core.retry`.
     """
 
     def attempt() -> Response[T]:
-        try:
-            response = fn()
-        except httpx.HTTPError as exc:
-            raise transport_error(exc, operation=operation, method=method, path=path) from exc
-        if response.status_code in expected:
-            return response
-        raw = httpx.Response(
-            int(response.status_code),
-            headers=response.headers,
-            content=response.content,
-            request=httpx.Request(method, path),
+        def run() -> Response[T]:
+            try:
+                return fn()
+            except httpx.HTTPError as exc:
+                raise transport_error(exc, operation=operation, method=method, path=path) from exc
+
+        return _attempt_outcome(
+            run,
+            operation=operation,
+            method=method,
+            path=path,
+            expected=expected,
+            accept_unparsed=accept_unparsed,
         )
-        raise status_error(raw, operation=operation)
 
     try:
         return run_with_retries(
@@ -191,6 +278,51 @@ def call(
             idempotent=method.upper() in IDEMPOTENT_METHODS,
             verify=verify,
             on_applied=on_applied,
+        )
+    except APIError as error:
+        _logger.error("%s", error.message)
+        raise
+
+
+async def acall(
+    fn: Callable[[], Awaitable[Response[T]]],
+    *,
+    operation: str,
+    method: str,
+    path: str,
+    expected: Collection[int],
+    policy: RetryPolicy | None = None,
+    accept_unparsed: bool = False,
+) -> Response[T]:
+    """`call` for a generated ``asyncio_detailed`` call: the same mapping and retry decisions
+    (a non-idempotent request is repeated only when it provably never reached the server)."""
+
+    async def attempt() -> Response[T]:
+        try:
+            response = await fn()
+        except httpx.HTTPError as exc:
+            raise transport_error(exc, operation=operation, method=method, path=path) from exc
+        except UnexpectedContent as exc:
+            error = exc
+
+            def reraise() -> Response[T]:
+                raise error
+
+            return _attempt_outcome(
+                reraise, operation=operation, method=method, path=path, expected=expected,
+                accept_unparsed=accept_unparsed,
+            )  # fmt: skip
+        return _attempt_outcome(
+            lambda: response, operation=operation, method=method, path=path, expected=expected,
+            accept_unparsed=accept_unparsed,
+        )  # fmt: skip
+
+    try:
+        return await arun_with_retries(
+            attempt,
+            operation=operation,
+            policy=policy or RetryPolicy(),
+            idempotent=method.upper() in IDEMPOTENT_METHODS,
         )
     except APIError as error:
         _logger.error("%s", error.message)

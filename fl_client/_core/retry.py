@@ -19,12 +19,13 @@ after the last attempt carries the attempt count.
 
 from __future__ import annotations
 
+import asyncio
 import email.utils
 import enum
 import logging
 import random
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TypeVar
@@ -43,6 +44,7 @@ __all__ = [
     "RETRYABLE_STATUSES",
     "Outcome",
     "RetryPolicy",
+    "arun_with_retries",
     "never_reached_server",
     "retry_delay",
     "run_with_retries",
@@ -185,3 +187,40 @@ def run_with_retries(
                 delay,
             )
             sleep(delay)
+
+
+async def arun_with_retries(
+    attempt: Callable[[], Awaitable[T]],
+    *,
+    operation: str,
+    policy: RetryPolicy,
+    idempotent: bool,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> T:
+    """`run_with_retries` for coroutines: the same decisions, an ``await``ed sleep.
+
+    There is no ``verify`` step: a non-idempotent request is repeated only when it provably never
+    reached the server.
+    """
+    attempts = 0
+    while True:
+        attempts += 1
+        try:
+            return await attempt()
+        except APIError as error:
+            if attempts > policy.max_retries or not _transient(error):
+                raise _final(error, attempts) from error.__cause__
+            if not should_retry(error, idempotent=idempotent):
+                error.message += " (not retried: the server may have applied it, and a repeat is not safe)"
+                error.args = (error.message,)
+                raise _final(error, attempts) from error.__cause__
+            delay = retry_delay(error, attempts, policy)
+            _logger.warning(
+                "%s: attempt %d of %d failed: %s; retrying in %.2f s",
+                operation,
+                attempts,
+                policy.max_retries + 1,
+                error.message,
+                delay,
+            )
+            await sleep(delay)

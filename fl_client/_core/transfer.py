@@ -4,9 +4,10 @@ Why: participants move 1 GB models. Holding the body in memory, then the loaded 
 multipart copy (what the reference client does) needs several times the model size and is slow.
 Here a download streams to a temporary file, is checked against its Content-Length before any
 torch code sees it, and is loaded from the file (memory-mapped where the format allows); an upload
-serialises to a temporary file and streams it as the ``model_file`` part of a multipart body with
-a random boundary and a precomputed Content-Length (no chunked encoding, which WSGI servers such as
-the platform's Django do not accept).
+streams ``torch.save``'s output straight into the ``model_file`` part of a multipart body with a
+random boundary and a precomputed Content-Length (no chunked encoding, which WSGI servers such as
+the platform's Django do not accept; see `fl_client._core.upload_stream`), or, for TorchScript and
+caller-supplied ``save`` functions, serialises to a temporary file and streams that.
 
 Every request goes through the generated client's httpx client (``client.get_httpx_client()``),
 so authentication, base URL and timeouts are the same as for every other call.
@@ -14,8 +15,8 @@ so authentication, base URL and timeouts are the same as for every other call.
 One call is one attempt: each function returns, or raises a typed error after removing what it
 wrote: `APIConnectionError` / `APITimeoutError` (no answer, or an incomplete one),
 an `APIStatusError` subclass (unexpected status), `ModelSerializationError` (not a model). Retrying
-(``fl_client._core.retry``) calls again: `download_to_file` restarts from byte 0, `upload_file` re-reads
-the same file (a `MultipartFileBody` can be iterated any number of times). `download_model` and
+(``fl_client._core.retry``) calls again: `download_to_file` restarts from byte 0, `upload_file` re-sends
+the same body (a `MultipartFileBody` re-reads its file, a `StreamedModelBody` saves the model again). `download_model` and
 `upload_model` take that policy as ``retry``: a function that runs one attempt, maybe again, and
 returns its result; it wraps only the network step (an upload is serialised once, a retried
 download writes a fresh file and removes the failed one).
@@ -27,7 +28,6 @@ from __future__ import annotations
 
 import logging
 import os
-import secrets
 import sys
 import tempfile
 from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
@@ -42,13 +42,14 @@ from ..exceptions import APIConnectionError, ModelSerializationError
 from ..progress import ProgressCallback
 from .config import (
     MODEL_FILE_NAME,
-    MULTIPART_BOUNDARY_BYTES,
     RAM_STAGING_DIR,
     RAM_STAGING_MARGIN_BYTES,
     TEMP_FILE_PREFIX,
     TRANSFER_CHUNK_BYTES,
 )
 from .http import check_status, send, transport_error
+from .multipart import MultipartBody, split_parts
+from .upload_stream import StreamedModelBody, counted_size
 
 if TYPE_CHECKING:
     from ..serialization import TrustedClass
@@ -251,18 +252,12 @@ def download_model(
 # Upload
 
 
-def _quote(value: str) -> str:
-    """A Content-Disposition parameter value (the HTML5 form rules httpx and browsers use)."""
-    return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
-
-
-class MultipartFileBody:
+class MultipartFileBody(MultipartBody):
     """A ``multipart/form-data`` body of text fields and one file part streamed from a file.
 
-    The boundary is random (``secrets``), so no model byte sequence can be chosen to collide with
-    it; the length is computed up front, so the request carries Content-Length and no chunked
-    encoding. Iterating yields the body in chunks of ``chunk_size``; it can be iterated again
-    (a retry re-sends the same file). ``progress`` sees the body bytes sent so far.
+    See `fl_client._core.multipart` for the frame (random boundary, exact Content-Length).
+    Iterating reads the file in chunks of ``chunk_size``; it can be iterated again (a retry
+    re-sends the same file).
     """
 
     def __init__(
@@ -278,28 +273,18 @@ class MultipartFileBody:
         chunk_size: int = TRANSFER_CHUNK_BYTES,
         progress: ProgressCallback | None = None,
     ) -> None:
-        self.boundary = boundary or secrets.token_hex(MULTIPART_BOUNDARY_BYTES)
         self.file_path = Path(file_path)
-        self.file_size = self.file_path.stat().st_size
-        self.chunk_size = chunk_size
-        self.progress = progress
-        dash = b"--" + self.boundary.encode("ascii")
-        head = bytearray()
-        for name, text in fields:
-            value = text if isinstance(text, bytes) else text.encode()
-            if dash in value:  # astronomically unlikely with a random boundary, but then wrong
-                raise ValueError(f"multipart boundary occurs in the value of field {name!r}")
-            head += dash + b'\r\nContent-Disposition: form-data; name="' + _quote(name).encode() + b'"\r\n'
-            if field_content_type:
-                head += b"Content-Type: " + field_content_type.encode() + b"\r\n"
-            head += b"\r\n" + value + b"\r\n"
-        head += (
-            dash
-            + f'\r\nContent-Disposition: form-data; name="{_quote(file_field)}"; '
-            f'filename="{_quote(file_name)}"\r\nContent-Type: {file_content_type}\r\n\r\n'.encode()
+        self._frame(
+            fields,
+            file_field=file_field,
+            file_size=self.file_path.stat().st_size,
+            file_name=file_name,
+            file_content_type=file_content_type,
+            field_content_type=field_content_type,
+            boundary=boundary,
+            chunk_size=chunk_size,
+            progress=progress,
         )
-        self.head = bytes(head)
-        self.tail = b"\r\n" + dash + b"--\r\n"
 
     @classmethod
     def from_parts(
@@ -307,35 +292,10 @@ class MultipartFileBody:
     ) -> MultipartFileBody:
         """A body from a generated model's ``to_multipart()`` list: its text parts, in order, and
         ``file_path`` streamed in place of its ``file_field`` part (whose file name is kept)."""
-        fields: list[tuple[str, str | bytes]] = []
-        for name, part in parts:
-            filename, payload = part[0], part[1]
-            if name == file_field:
-                kwargs.setdefault("file_name", filename or MODEL_FILE_NAME)
-                continue
-            fields.append((name, payload if isinstance(payload, str | bytes) else payload.read()))
-        kwargs.setdefault("field_content_type", "text/plain")
+        fields = split_parts(parts, file_field, kwargs)
         return cls(fields, file_field=file_field, file_path=file_path, **kwargs)
 
-    @property
-    def content_type(self) -> str:
-        return f"multipart/form-data; boundary={self.boundary}"
-
-    @property
-    def content_length(self) -> int:
-        return len(self.head) + self.file_size + len(self.tail)
-
-    @property
-    def headers(self) -> dict[str, str]:
-        """Content-Type and Content-Length of the request that sends this body."""
-        return {"Content-Type": self.content_type, "Content-Length": str(self.content_length)}
-
-    def __iter__(self) -> Iterator[bytes]:
-        total = self.content_length
-        done = len(self.head)
-        self._report(0, total)
-        yield self.head
-        self._report(done, total)
+    def _file_chunks(self) -> Iterator[bytes]:
         left = self.file_size
         with open(self.file_path, "rb", buffering=0) as file:
             while left > 0:
@@ -345,21 +305,13 @@ class MultipartFileBody:
                         f"the temporary model file {self.file_path.name} shrank while being uploaded"
                     )
                 left -= len(chunk)
-                done += len(chunk)
                 yield chunk
-                self._report(done, total)
-        yield self.tail
-        self._report(total, total)
-
-    def _report(self, done: int, total: int) -> None:
-        if self.progress is not None:
-            self.progress(done, total)
 
 
 def upload_file(
     client: httpx.Client,
     path: str,
-    body: MultipartFileBody,
+    body: MultipartBody,
     *,
     operation: str = "model upload",
     expected: Collection[int] = frozenset({201}),
@@ -396,20 +348,45 @@ def upload_model(
     retry: Retry = _once,
     timeout: Any = httpx.USE_CLIENT_DEFAULT,
 ) -> httpx.Response | None:
-    """Serialise ``model`` to a temporary file (``save``, default `save_model`) and upload it as
-    ``file_field`` of the multipart ``parts`` (a generated model's ``to_multipart()``).
+    """Serialise ``model`` and upload it as ``file_field`` of the multipart ``parts`` (a generated
+    model's ``to_multipart()``).
 
-    The temporary file is removed whatever happens. ``path`` may be a function, called once the
-    model is saved: a model that cannot be saved then fails before any request is made.
+    Without a ``save`` function, ``torch.save``'s output streams straight into the request body
+    (`fl_client._core.upload_stream`: counted first, nothing the size of the model stored).
+    TorchScript, and a ``save`` of the caller's, are staged in a temporary file (removed whatever
+    happens) and streamed from it. ``path`` may be a function, called once the model's size is
+    known: a model that cannot be saved then fails before any request is made.
     """
+    size = counted_size(model) if save is None else None
+    if size is not None:
+        kwargs: dict[str, Any] = {}
+        fields = split_parts(parts, file_field, kwargs)
+        body: MultipartBody = StreamedModelBody(
+            fields, file_field=file_field, model=model, model_size=size, progress=progress, **kwargs
+        )
+        return _send_upload(client, path, body, operation=operation, retry=retry, timeout=timeout)
     from ..serialization import estimated_size, save_model
 
     with temporary_file(staging_directory(estimated_size(model), temp_dir)) as file:
         (save or save_model)(model, file)
         body = MultipartFileBody.from_parts(parts, file_field=file_field, file_path=file, progress=progress)
-        _logger.debug("%s: %d bytes, boundary %s", operation, body.content_length, body.boundary)
-        target = path() if callable(path) else path
-        response: httpx.Response | None = retry(
-            lambda: upload_file(client, target, body, operation=operation, timeout=timeout)
-        )
-        return response  # None: the answer was lost, but the server shows the upload stored
+        return _send_upload(client, path, body, operation=operation, retry=retry, timeout=timeout)
+
+
+def _send_upload(
+    client: httpx.Client,
+    path: str | Callable[[], str],
+    body: MultipartBody,
+    *,
+    operation: str,
+    retry: Retry,
+    timeout: Any,
+) -> httpx.Response | None:
+    _logger.debug(
+        "%s: %d bytes (%s), boundary %s", operation, body.content_length, type(body).__name__, body.boundary
+    )
+    target = path() if callable(path) else path
+    response: httpx.Response | None = retry(
+        lambda: upload_file(client, target, body, operation=operation, timeout=timeout)
+    )
+    return response  # None: the answer was lost, but the server shows the upload stored

@@ -19,10 +19,18 @@ from fl_demonstrator_api.client import Client
 from fl_demonstrator_api.models import LocalModel, Metric, TrainingWithRounds
 
 from ..exceptions import APIError
-from .http import call
+from .http import call, parsed_as
 from .retry import Outcome, RetryPolicy
 
-__all__ = ["Identity", "TrainingSnapshot", "metrics_outcome", "training_snapshot", "upload_outcome"]
+__all__ = [
+    "Identity",
+    "TrainingSnapshot",
+    "local_model_outcome",
+    "metrics_of_model",
+    "metrics_outcome",
+    "training_snapshot",
+    "upload_outcome",
+]
 
 Identity = Callable[[], UUID | None]
 """Returns the id of the user the credentials belong to (asked once, then cached), or None when
@@ -52,9 +60,13 @@ def training_snapshot(
         expected={200},
         policy=policy,
     )
-    parsed = response.parsed
-    if not isinstance(parsed, TrainingWithRounds):
-        raise APIError(f"training lookup: GET /api/trainings/{training_id}/ answered an unreadable body")
+    parsed = parsed_as(
+        response,
+        TrainingWithRounds,
+        operation="training lookup",
+        method="GET",
+        path=f"/api/trainings/{training_id}/",
+    )
     return TrainingSnapshot(UUID(str(parsed.model)), parsed.local_models_arrived)
 
 
@@ -89,26 +101,10 @@ def upload_outcome(
         current_round = getattr(meta, "round_", None)
         if isinstance(current_round, int) and current_round > round_:
             return Outcome.APPLIED
-        try:
-            models = call(
-                lambda: list_training_models.sync_detailed(str(training_id), client=api),
-                operation="upload check",
-                method="GET",
-                path=f"/api/trainings/{training_id}/models/",
-                expected={200},
-                policy=_ONCE,
-            ).parsed
-        except APIError:
-            models = None
-        candidates = (
-            {str(m.owner) for m in models if isinstance(m, LocalModel) and m.round_ == round_}
-            if isinstance(models, list)
-            else set()
-        )
-        if candidates:
-            me = identity()
-            if me is not None and str(me) in candidates:
-                return Outcome.APPLIED
+        if local_model_outcome(api, training_id=training_id, identity=identity, round_=round_) is (
+            Outcome.APPLIED
+        ):
+            return Outcome.APPLIED
         now = training_snapshot(api, training_id, policy=_ONCE)
     except APIError as error:
         _logger.warning("upload check failed: %s", error.message)
@@ -118,15 +114,38 @@ def upload_outcome(
     return Outcome.UNKNOWN
 
 
-def metrics_outcome(
-    api: Client, *, model_id: UUID | str, identity: Identity, names: Collection[str], round_: int
-) -> Outcome:
-    """Were our metrics stored? The model's metrics hold the reporter, key and step (= round).
+def local_model_outcome(api: Client, *, training_id: UUID | str, identity: Identity, round_: int) -> Outcome:
+    """Does the training's models list hold a local model of ours (owned by the credentials' user,
+    ``identity``, asked only when some local model of ``round_`` is there) for ``round_``?
 
-    No metric of these names for this round -> NOT_APPLIED, whoever reported. Otherwise "ours"
-    means reported by the credentials' user (``identity``, asked only then): all names there ->
-    APPLIED; some, or an unknown identity -> UNKNOWN (the caller raises, never re-sends).
+    APPLIED when it does, NOT_APPLIED when the list is readable without one, UNKNOWN when it is
+    not (the real server answers 500 while we own any stored local model of the training, §5.5)
+    or when whose models they are cannot be known.
     """
+    try:
+        models = call(
+            lambda: list_training_models.sync_detailed(str(training_id), client=api),
+            operation="upload check",
+            method="GET",
+            path=f"/api/trainings/{training_id}/models/",
+            expected={200},
+            policy=_ONCE,
+        ).parsed
+    except APIError:
+        return Outcome.UNKNOWN
+    if not isinstance(models, list):
+        return Outcome.UNKNOWN
+    owners = {str(m.owner) for m in models if isinstance(m, LocalModel) and m.round_ == round_}
+    if not owners:
+        return Outcome.NOT_APPLIED
+    me = identity()
+    if me is None:
+        return Outcome.UNKNOWN
+    return Outcome.APPLIED if str(me) in owners else Outcome.NOT_APPLIED
+
+
+def metrics_of_model(api: Client, model_id: UUID | str) -> list[Metric] | None:
+    """Every metric stored on a model (reporter, key, step), or None when the list cannot be read."""
     try:
         metrics = call(
             lambda: list_model_metrics.sync_detailed(str(model_id), client=api),
@@ -138,11 +157,26 @@ def metrics_outcome(
         ).parsed
     except APIError as error:
         _logger.warning("metrics check failed: %s", error.message)
-        return Outcome.UNKNOWN
+        return None
     if not isinstance(metrics, list):
+        return None
+    return [m for m in metrics if isinstance(m, Metric)]
+
+
+def metrics_outcome(
+    api: Client, *, model_id: UUID | str, identity: Identity, names: Collection[str], round_: int
+) -> Outcome:
+    """Were our metrics stored? The model's metrics hold the reporter, key and step (= round).
+
+    No metric of these names for this round -> NOT_APPLIED, whoever reported. Otherwise "ours"
+    means reported by the credentials' user (``identity``, asked only then): all names there ->
+    APPLIED; some, or an unknown identity -> UNKNOWN (the caller raises, never re-sends).
+    """
+    metrics = metrics_of_model(api, model_id)
+    if metrics is None:
         return Outcome.UNKNOWN
     wanted = set(names)
-    candidates = [m for m in metrics if isinstance(m, Metric) and m.step == round_ and m.key in wanted]
+    candidates = [m for m in metrics if m.step == round_ and m.key in wanted]
     if not candidates:
         return Outcome.NOT_APPLIED
     me = identity()

@@ -1,71 +1,129 @@
-"""The ``fl-client`` command (also ``python -m fl_client``).
+"""The ``fl-client`` command (also ``python -m fl_client``), built with click; rich draws its output.
 
-One module per command group (`serve`, `download`), each adding its subparser with a
-``run(args) -> exit code`` handler set as its default; `build_parser` lists them.
+One module per command group, each defining one click command or group that `cli` adds:
+``serve``, ``download``, ``users``, ``models``, ``trainings``, ``metrics``, ``infer``,
+``config``, ``runs``, ``contract``. A command returns its exit code; errors propagate to
+`main`, which prints them as one line on stderr and maps their class to an exit code
+(`fl_client.cli._common.exit_code_for`, the table in that module and in the README).
 
-Options fall back to the reference client's environment variables (`fl_client.Settings`), which
-fall back to the constants in `fl_client._core.config`. Credentials come from options or, better
-(options show in the process list), from ``FL_CLIENT_USERNAME`` / ``FL_CLIENT_PASSWORD`` /
-``FL_CLIENT_TOKEN``; they are never printed.
+Server and credentials: flags, else the environment (``FL_DEMONSTRATOR_BASE_URL``,
+``FL_CLIENT_USERNAME`` / ``FL_CLIENT_PASSWORD`` / ``FL_CLIENT_TOKEN``), else a named profile
+(``fl-client config``), else the defaults. Credentials are never printed.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
-from ..exceptions import ConfigurationError
-from ._common import EXIT_ERROR, EXIT_INTERRUPTED, EXIT_OK, EXIT_USAGE
-from .download import add_download, run_download
-from .serve import add_serve, load_communication, run_serve
+import click
+
+from ..exceptions import FLClientError
+from . import config, contract, download, infer, metrics, models, runs, serve, trainings, users
+from ._common import (
+    EXIT_AUTH,
+    EXIT_ERROR,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
+    EXIT_NETWORK,
+    EXIT_NOT_FOUND,
+    EXIT_OK,
+    EXIT_REJECTED,
+    EXIT_SERVER,
+    EXIT_STALLED,
+    EXIT_USAGE,
+    exit_code_for,
+)
+from .serve import load_communication, run_serve
 
 __all__ = [
+    "EXIT_AUTH",
     "EXIT_ERROR",
+    "EXIT_FAILED",
     "EXIT_INTERRUPTED",
+    "EXIT_NETWORK",
+    "EXIT_NOT_FOUND",
     "EXIT_OK",
+    "EXIT_REJECTED",
+    "EXIT_SERVER",
+    "EXIT_STALLED",
     "EXIT_USAGE",
-    "build_parser",
+    "cli",
+    "exit_code_for",
     "load_communication",
     "main",
-    "run_download",
     "run_serve",
 ]
 
+_EPILOG = """\b
+Exit codes: 0 ok, 1 error (configuration, files, other), 2 usage, 3 auth (401/403),
+4 not found, 5 rejected by the server (other 4xx), 6 server error (5xx, broken answer),
+7 network (no answer, timeout), 8 training failed (watch), 9 training stalled (watch).
+"""
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="fl-client", description="Client of the FL Demonstrator federated-learning platform."
-    )
-    parser.add_argument(
-        "--log-level",
-        default=os.environ.get("FL_CLIENT_LOG_LEVEL", "INFO"),
-        choices=["DEBUG", "INFO", "WARNING", "ERROR"],
-        help="how much to log (env FL_CLIENT_LOG_LEVEL; default INFO)",
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    add_serve(commands)
-    add_download(commands)
-    return parser
+
+@click.group(
+    "fl-client",
+    epilog=_EPILOG,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 110},
+)
+@click.option(
+    "--log-level",
+    default=lambda: os.environ.get("FL_CLIENT_LOG_LEVEL") or None,
+    type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
+    help="how much to log on stderr (env FL_CLIENT_LOG_LEVEL; default INFO for serve, WARNING otherwise)",
+)
+@click.pass_context
+def cli(ctx: click.Context, log_level: str | None) -> None:
+    """Client of the FL Demonstrator federated-learning platform."""
+    level = (log_level or ("INFO" if ctx.invoked_subcommand == "serve" else "WARNING")).upper()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(_not_the_raised_error)
+    logging.basicConfig(level=level, handlers=[handler])
+
+
+def _not_the_raised_error(record: logging.LogRecord) -> bool:
+    """The HTTP core logs each failed call at ERROR and raises it; `main` prints the raised error
+    as the one line the user sees, so that log record would only repeat it."""
+    return not (record.name == "fl.client.http" and record.levelno == logging.ERROR)
+
+
+for _command in (
+    serve.serve_command,
+    download.download_command,
+    users.users_group,
+    models.models_group,
+    trainings.trainings_group,
+    metrics.metrics_group,
+    infer.infer_command,
+    config.config_group,
+    runs.runs_command,
+    contract.contract_group,
+):
+    cli.add_command(_command)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command is None:
-        parser.print_help()
+    """Run ``fl-client`` with ``argv`` (default ``sys.argv[1:]``); return the exit code."""
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args:
+        click.echo(cli.get_help(click.Context(cli, info_name="fl-client")))
         return EXIT_USAGE
-    logging.basicConfig(
-        level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    handler: Callable[[argparse.Namespace], int] = args.handler
     try:
-        return handler(args)
-    except ConfigurationError as exc:
-        print(f"fl-client {args.command}: {exc}", file=sys.stderr)
-        return EXIT_ERROR
-    except KeyboardInterrupt:
-        print(f"fl-client {args.command}: interrupted", file=sys.stderr)
+        result = cli.main(args=args, prog_name="fl-client", standalone_mode=False)
+    except click.exceptions.Exit as stop:
+        return stop.exit_code
+    except click.Abort:
+        click.echo("fl-client: interrupted", err=True)
         return EXIT_INTERRUPTED
+    except click.ClickException as error:
+        error.show()
+        return EXIT_USAGE if isinstance(error, click.UsageError) else EXIT_ERROR
+    except FLClientError as error:
+        message = " ".join(str(error).split())  # one line, whatever the server sent
+        click.echo(f"fl-client: error: {message}", err=True)
+        return exit_code_for(error)
+    return result if isinstance(result, int) else EXIT_OK

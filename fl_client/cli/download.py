@@ -2,75 +2,38 @@
 
 from __future__ import annotations
 
-import argparse
-import os
-import sys
-from collections.abc import Mapping
 from pathlib import Path
 from uuid import UUID
 
-from ..exceptions import ConfigurationError
-from ..settings import Settings
-from ._common import EXIT_ERROR, EXIT_OK, add_credentials, authorization_from
+import click
 
-__all__ = ["add_download", "run_download"]
+from ._common import EXIT_OK, Target, api_options
+from ._output import info
+from ._progress import transfer_progress
 
-
-def add_download(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    download = commands.add_parser(
-        "download",
-        help="save a model's file from the server (with a progress bar on a terminal)",
-        description=(
-            "Stream GET /api/models/MODEL_ID/ into a file, checked against its Content-Length, "
-            "retrying transient failures. Nothing is unpickled."
-        ),
-    )
-    add = download.add_argument
-    add("model_id", type=UUID, metavar="MODEL_ID", help="the model's UUID")
-    add(
-        "-o",
-        "--output",
-        required=True,
-        help="the file to write (replaced only when the download is complete)",
-    )
-    add("--base-url", help="the server (env FL_DEMONSTRATOR_BASE_URL; default http://localhost:8000)")
-    add_credentials(add)
-    download.set_defaults(handler=run_download)
+__all__ = ["download_command", "download_model_file"]
 
 
-def run_download(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
-    """``fl-client download``: one model file to disk, atomically."""
-    from .._core import transfer as _transfer
-    from .._core.http import create_client
-    from .._core.retry import RetryPolicy, run_with_retries
-    from ..exceptions import FLClientError
-    from ..progress import StderrProgress
-
-    env = os.environ if environ is None else environ
-    authorization = authorization_from(args, env)
-    if authorization is None:
-        raise ConfigurationError("give --username/--password or --token (or FL_CLIENT_USERNAME/...)")
-    base_url = (args.base_url or Settings.from_env(env).base_url).rstrip("/")
-    output = Path(args.output)
-    partial = output.with_name(output.name + ".part")
-    path = f"/api/models/{args.model_id}/"
-    with create_client(base_url=base_url, authorization=authorization) as client:
-        try:
-            run_with_retries(
-                lambda: _transfer.download_to_file(
-                    client.get_httpx_client(), path, partial, progress=StderrProgress("download")
-                ),
-                operation="model download",
-                policy=RetryPolicy(),
-                idempotent=True,
-            )
-        except FLClientError as exc:
-            partial.unlink(missing_ok=True)
-            print(f"fl-client download: {exc}", file=sys.stderr)
-            return EXIT_ERROR
-        except BaseException:  # Ctrl-C, a signal, a bug: no partial file stays behind
-            partial.unlink(missing_ok=True)
-            raise
-    partial.replace(output)
-    print(f"{output}: {output.stat().st_size} bytes", file=sys.stderr)
+@click.command("download", short_help="save a model's file from the server (a progress bar on a terminal)")
+@click.argument("model_id", type=click.UUID, metavar="MODEL_ID")
+@click.option(
+    "-o",
+    "--output",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="the file to write (replaced only when the download is complete)",
+)
+@api_options
+def download_command(target: Target, model_id: UUID, output: Path) -> int:
+    """Stream GET /api/models/MODEL_ID/ into a file, checked against its Content-Length,
+    retrying transient failures. Nothing is unpickled."""
+    download_model_file(target, model_id, output)
     return EXIT_OK
+
+
+def download_model_file(target: Target, model_id: UUID, output: Path) -> Path:
+    """Download into ``output`` atomically (a partial file never replaces it); report on stderr."""
+    with transfer_progress("download") as progress, target.client(progress=progress) as client:
+        client.models.download_to(model_id, output)
+    info(f"{output}: {output.stat().st_size} bytes")
+    return output

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import importlib
 import logging
 import os
@@ -11,19 +10,25 @@ import signal
 import sys
 import threading
 from collections.abc import Mapping
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
+
+import click
 
 from .._core.auth import redact
 from .._core.config import (
     DEFAULT_BODY_TIMEOUT,
+    DEFAULT_CATCH_UP_INTERVAL,
     DEFAULT_KILL_TIMEOUT,
     DEFAULT_LOG_DIR,
     DEFAULT_LOG_KEEP,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_CONCURRENT_RUNS,
+    DEFAULT_RUN_ATTEMPTS,
+    DEFAULT_RUN_RETRY_DELAY,
     DEFAULT_SERVER_HOST,
     DEFAULT_SERVER_PORT,
     DEFAULT_SHARED_SECRET_HEADER,
@@ -36,13 +41,14 @@ if TYPE_CHECKING:
     from ..participant.dispatch import ScriptDispatcher
     from ..participant.identity import IdentityWatcher
 from ..settings import Settings
-from ._common import EXIT_OK, add_credentials, authorization_from
+from ._common import EXIT_OK, Target, api_options
+from .runs import build_recovery, recovery_options
 
-__all__ = ["add_serve", "load_communication", "run_serve", "watch_identity"]
+__all__ = ["ServeOptions", "load_communication", "run_serve", "serve_command", "watch_identity"]
 
 logger = logging.getLogger("fl.client.cli")
 
-_SERVE_EPILOG = """\
+_SERVE_EPILOG = """\b
 environment variables the script receives (besides this process's own):
   FL_CLIENT_ACTION            train, test or swag
   FL_CLIENT_TRAINING_ID       the training
@@ -57,121 +63,158 @@ A script builds its Communication from them with Communication.from_env(). It ne
 FL_CLIENT_PASSWORD, FL_CLIENT_TOKEN or FL_CLIENT_SHARED_SECRET. The lookup is retried in the
 background until the server answers.
 
+\b
+--warm (FL_CLIENT_WARM=1): runs of a TrainingScript script are forked from a warm parent that
+imported torch and the script once (its log: <log-dir>/warm-parent.log); see the README.
+
+\b
 SIGINT/SIGTERM: stop accepting, give running scripts --grace-period seconds, then terminate
 them. A second signal terminates them at once.
+
+Every run is recorded in --state-dir (`fl-client runs` lists it): after a restart finished runs
+are not repeated and queued or interrupted ones resume. A run that exits non-zero runs again
+(--run-attempts) unless the server already has its upload; every --catch-up-interval seconds
+(and at start) the server is asked what this participant owes, and lost notifications' runs start.
 """
 
 
-# ---------------------------------------------------------------------------------------------
-# serve
+@dataclass(frozen=True, kw_only=True)
+class ServeOptions:
+    """`fl-client serve`'s options; None falls back to the environment, then the defaults."""
+
+    host: str | None = None
+    port: int | None = None
+    script: str | None = None
+    executor: str | None = None
+    workdir: str | None = None
+    communication: str | None = None
+    client_id: UUID | None = None
+    max_concurrent: int | None = None
+    max_body_bytes: int | None = None
+    body_timeout: float | None = None
+    log_dir: str | None = None
+    log_keep: int | None = None
+    grace_period: float | None = None
+    kill_timeout: float | None = None
+    allow_from: tuple[str, ...] = ()
+    shared_secret_header: str | None = None
+    state_dir: str | None = None
+    run_attempts: int = DEFAULT_RUN_ATTEMPTS
+    retry_delay: float = DEFAULT_RUN_RETRY_DELAY
+    catch_up_interval: float = DEFAULT_CATCH_UP_INTERVAL
+    warm: bool | None = None
 
 
-def add_serve(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    serve = commands.add_parser(
-        "serve",
-        help="receive the server's notifications and run the training script for each round",
-        description=(
-            "Listen for the FL Demonstrator's notifications (the user's message_endpoint) and run "
-            "'<executor> <script> train|test|swag --training-id T --round R --model-id M' for each "
-            "round, supervised: one log file per run, a concurrency limit, one run per round."
-        ),
-        epilog=_SERVE_EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    add = serve.add_argument
-    add("--host", help=f"address to listen on (env FL_CLIENT_SERVER_HOST; default {DEFAULT_SERVER_HOST})")
-    add(
-        "--port",
-        type=int,
-        help=f"port, 0 for any free one (env FL_CLIENT_SERVER_PORT; default {DEFAULT_SERVER_PORT})",
-    )
-    add("--script", help="the training script (env FL_DEMONSTRATOR_TRAINING_SCRIPT_PATH); required")
-    add(
-        "--executor",
-        help="program that runs the script (env FL_DEMONSTRATOR_TRAINING_SCRIPT_EXECUTOR; default: this Python)",
-    )
-    add(
-        "--workdir",
-        help="the script's working directory (env FL_DEMONSTRATOR_TRAINING_WORKING_DIRETORY; default: current)",
-    )
-    add(
-        "--base-url",
-        help="the server, handed to scripts (env FL_DEMONSTRATOR_BASE_URL; default http://localhost:8000)",
-    )
-    add(
-        "--communication",
-        metavar="DOTTED.PATH",
-        help="your Communication subclass, e.g. mypkg.MyCommunication (env FL_CLIENT_COMMUNICATION_MODULE)",
-    )
-    add(
-        "--client-id",
-        type=UUID,
-        help="your user's UUID, handed to scripts as FL_CLIENT_CLIENT_ID (env FL_CLIENT_CLIENT_ID; default: looked up from the credentials)",
-    )
-    add_credentials(add)
-    add(
-        "--max-concurrent",
-        type=int,
-        help=f"script runs at once; more queue (env FL_CLIENT_MAX_CONCURRENT; default {DEFAULT_MAX_CONCURRENT_RUNS})",
-    )
-    add(
-        "--max-body-bytes",
-        type=int,
-        help=f"larger notification bodies are answered 413 (env FL_CLIENT_MAX_BODY_BYTES; default {DEFAULT_MAX_BODY_BYTES})",
-    )
-    add(
-        "--body-timeout",
-        type=float,
-        help=f"seconds a request's head, then its body, may take to arrive; 408 after (env FL_CLIENT_BODY_TIMEOUT; default {DEFAULT_BODY_TIMEOUT})",
-    )
-    add(
-        "--log-dir",
-        help=f"one log file per run goes here (env FL_CLIENT_LOG_DIR; default ./{DEFAULT_LOG_DIR})",
-    )
-    add(
-        "--log-keep",
-        type=int,
-        help=f"run logs kept, older ones are removed; 0 keeps all (env FL_CLIENT_LOG_KEEP; default {DEFAULT_LOG_KEEP})",
-    )
-    add(
-        "--grace-period",
-        type=float,
-        help=f"seconds running scripts get on shutdown before SIGTERM (env FL_CLIENT_GRACE_PERIOD; default {DEFAULT_SHUTDOWN_GRACE})",
-    )
-    add(
-        "--kill-timeout",
-        type=float,
-        help=f"seconds between SIGTERM and SIGKILL for scripts still running (env FL_CLIENT_KILL_TIMEOUT; default {DEFAULT_KILL_TIMEOUT})",
-    )
-    add(
-        "--allow-from",
-        action="append",
-        metavar="ADDRESS/NETWORK",
-        help="accept notifications only from these sources; repeatable (env FL_CLIENT_ALLOWED_SOURCES, comma-separated; default: any)",
-    )
-    add(
-        "--shared-secret-header",
-        help=f"header carrying the shared secret FL_CLIENT_SHARED_SECRET (env FL_CLIENT_SHARED_SECRET_HEADER; default {DEFAULT_SHARED_SECRET_HEADER})",
-    )
-    serve.set_defaults(handler=run_serve)
-    # the shared secret is read from FL_CLIENT_SHARED_SECRET only: an option would show in `ps`
+@click.command(
+    "serve",
+    short_help="receive the server's notifications and run the training script for each round",
+    epilog=_SERVE_EPILOG,
+)
+@click.option(
+    "--host", help=f"address to listen on (env FL_CLIENT_SERVER_HOST; default {DEFAULT_SERVER_HOST})"
+)
+@click.option(
+    "--port",
+    type=int,
+    help=f"port, 0 for any free one (env FL_CLIENT_SERVER_PORT; default {DEFAULT_SERVER_PORT})",
+)
+@click.option("--script", help="the training script (env FL_DEMONSTRATOR_TRAINING_SCRIPT_PATH); required")
+@click.option(
+    "--executor",
+    help="program that runs the script (env FL_DEMONSTRATOR_TRAINING_SCRIPT_EXECUTOR; default: this Python)",
+)
+@click.option(
+    "--workdir",
+    help="the script's working directory (env FL_DEMONSTRATOR_TRAINING_WORKING_DIRETORY; default: current)",
+)
+@click.option(
+    "--communication",
+    metavar="DOTTED.PATH",
+    help="your Communication subclass, e.g. mypkg.MyCommunication (env FL_CLIENT_COMMUNICATION_MODULE)",
+)
+@click.option(
+    "--client-id",
+    type=click.UUID,
+    help="your user's UUID, handed to scripts as FL_CLIENT_CLIENT_ID (env FL_CLIENT_CLIENT_ID; default: looked up from the credentials)",
+)
+@api_options
+@click.option(
+    "--max-concurrent",
+    type=int,
+    help=f"script runs at once; more queue (env FL_CLIENT_MAX_CONCURRENT; default {DEFAULT_MAX_CONCURRENT_RUNS})",
+)
+@click.option(
+    "--max-body-bytes",
+    type=int,
+    help=f"larger notification bodies are answered 413 (env FL_CLIENT_MAX_BODY_BYTES; default {DEFAULT_MAX_BODY_BYTES})",
+)
+@click.option(
+    "--body-timeout",
+    type=float,
+    help=f"seconds a request's head, then its body, may take to arrive; 408 after (env FL_CLIENT_BODY_TIMEOUT; default {DEFAULT_BODY_TIMEOUT})",
+)
+@click.option(
+    "--log-dir",
+    help=f"one log file per run goes here (env FL_CLIENT_LOG_DIR; default ./{DEFAULT_LOG_DIR})",
+)
+@click.option(
+    "--log-keep",
+    type=int,
+    help=f"run logs kept, older ones are removed; 0 keeps all (env FL_CLIENT_LOG_KEEP; default {DEFAULT_LOG_KEEP})",
+)
+@click.option(
+    "--grace-period",
+    type=float,
+    help=f"seconds running scripts get on shutdown before SIGTERM (env FL_CLIENT_GRACE_PERIOD; default {DEFAULT_SHUTDOWN_GRACE})",
+)
+@click.option(
+    "--kill-timeout",
+    type=float,
+    help=f"seconds between SIGTERM and SIGKILL for scripts still running (env FL_CLIENT_KILL_TIMEOUT; default {DEFAULT_KILL_TIMEOUT})",
+)
+@click.option(
+    "--allow-from",
+    multiple=True,
+    metavar="ADDRESS/NETWORK",
+    help="accept notifications only from these sources; repeatable (env FL_CLIENT_ALLOWED_SOURCES, comma-separated; default: any)",
+)
+@click.option(
+    "--shared-secret-header",
+    help=f"header carrying the shared secret, whose value comes from FL_CLIENT_SHARED_SECRET only: an option would show in `ps` (env FL_CLIENT_SHARED_SECRET_HEADER; default {DEFAULT_SHARED_SECRET_HEADER})",
+)
+@recovery_options
+@click.option(
+    "--warm/--cold",
+    default=None,
+    help="fork each run from a warm parent that imported torch and the script once, instead of "
+    "starting a new Python per run; TrainingScript scripts only, others run cold (env FL_CLIENT_WARM=1)",
+)
+def serve_command(target: Target, **options: Any) -> int:
+    """Listen for the FL Demonstrator's notifications (the user's message_endpoint) and run
+    '<executor> <script> train|test|swag --training-id T --round R --model-id M' for each
+    round, supervised: one log file per run, a concurrency limit, one run per round."""
+    return run_serve(ServeOptions(**options), target)
 
 
-def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None) -> int:
+def run_serve(args: ServeOptions, target: Target, environ: Mapping[str, str] | None = None) -> int:
     """``fl-client serve``: build the receiver from options and environment, serve until a signal."""
     from ..participant.dispatch import ScriptDispatcher
     from ..participant.receiver import NotificationReceiver
 
     env = os.environ if environ is None else environ
-    settings = _serve_settings(args, env)
+    settings = _serve_settings(args, target, env)
     communication = (
         load_communication(settings.communication_module) if settings.communication_module else Communication
     )
-    authorization = authorization_from(args, env)
+    authorization = target.authorization
     client_id = args.client_id or _env_uuid(env, "FL_CLIENT_CLIENT_ID")
-    allowed = args.allow_from or [s for s in env.get("FL_CLIENT_ALLOWED_SOURCES", "").split(",") if s.strip()]
+    allowed = list(args.allow_from) or [
+        s for s in env.get("FL_CLIENT_ALLOWED_SOURCES", "").split(",") if s.strip()
+    ]
+    launcher = _warm_launcher(args, env, settings)
     dispatcher = ScriptDispatcher(
         settings=settings,
+        launcher=launcher,
         communication=communication,
         authorization=authorization,
         client_id=client_id,
@@ -191,6 +234,16 @@ def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None
         allowed_sources=allowed,
         shared_secret=env.get("FL_CLIENT_SHARED_SECRET") or None,
         shared_secret_header=settings.shared_secret_header,
+    )
+    recovery = build_recovery(
+        args,
+        env,
+        dispatcher=dispatcher,
+        communication=communication,
+        settings=settings,
+        authorization=authorization,
+        # learnt from the server by the identity watcher (the configured id until then)
+        client_id=lambda: dispatcher.client_id,
     )
     logger.info(
         "script: %s %s (workdir %s); runs log to %s; at most %d at once; credentials for scripts: %s",
@@ -217,21 +270,41 @@ def run_serve(args: argparse.Namespace, environ: Mapping[str, str] | None = None
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
+        recovery.restore()
         receiver.start()
+        recovery.start()
         print(f"fl-client serve: receiving notifications on {receiver.url}", file=sys.stderr, flush=True)
         while not stop.wait(1.0):  # a timeout keeps the main thread responsive to signals
             pass
     finally:
+        recovery.stop()
         if watcher is not None:
             watcher.stop()
         receiver.stop()
+        recovery.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     logger.info("stopped")
     return EXIT_OK
 
 
-def _serve_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Settings:
+def _warm_launcher(args: ServeOptions, env: Mapping[str, str], settings: Settings) -> Any:
+    """A `WarmLauncher` when --warm or FL_CLIENT_WARM=1 asks for warm runs, else None."""
+    from ..participant.warm import ENV_WARM, WarmLauncher
+
+    warm = args.warm if args.warm is not None else env.get(ENV_WARM, "").lower() in {"1", "true", "yes", "on"}
+    if not warm:
+        return None
+    return WarmLauncher(
+        executor=settings.script_executor or sys.executable,
+        script=settings.script_path or "",
+        working_directory=settings.resolved_working_directory(),
+        log_dir=Path(settings.log_dir).resolve(),
+        environment=None if env is os.environ else env,
+    )
+
+
+def _serve_settings(args: ServeOptions, target: Target, env: Mapping[str, str]) -> Settings:
     settings = Settings.from_env(env)
     settings = replace(
         settings,
@@ -240,7 +313,7 @@ def _serve_settings(args: argparse.Namespace, env: Mapping[str, str]) -> Setting
         script_path=args.script or settings.script_path,
         script_executor=args.executor or settings.script_executor or sys.executable,
         working_directory=args.workdir or settings.working_directory,
-        base_url=(args.base_url or settings.base_url).rstrip("/"),
+        base_url=target.base_url,
         communication_module=args.communication or settings.communication_module,
         log_dir=settings.log_dir if args.log_dir is None else args.log_dir,
         log_keep=settings.log_keep if args.log_keep is None else args.log_keep,

@@ -36,7 +36,8 @@ from fl_demonstrator_api.types import File
 from .._core import transfer as _transfer
 from .._core.auth import HeadersAuth, basic_authorization, redact
 from .._core.config import MODEL_FILE_NAME
-from .._core.http import create_client, send
+from .._core.connection import ClientOptions, Connection
+from .._core.http import DEFAULT_TIMEOUT, send
 from .._core.identity import lookup_user_id
 from .._core.retry import Outcome, RetryPolicy, run_with_retries
 from .._core.verify import TrainingSnapshot, metrics_outcome, training_snapshot, upload_outcome
@@ -146,7 +147,7 @@ class Communication(NotificationHandlers):
         """When and how often calls are retried (see `fl_client._core.retry`)."""
         self.progress = progress
         self.temp_dir = temp_dir
-        self._api: Client | None = None
+        self._connection: Connection | None = None
 
     @property
     def client_id(self) -> UUID:
@@ -284,27 +285,34 @@ class Communication(NotificationHandlers):
         return self._settings
 
     @property
+    def connection(self) -> Connection:
+        """The core client object underneath, the same kind `fl_client.FLClient` sits on."""
+        if self._connection is None:
+            self._connection = Connection(
+                ClientOptions(
+                    base_url=(self._base_url or self.settings.base_url).rstrip("/"),
+                    authorization=self.http_authorization,
+                    timeout=_client_timeout(self._timeout),
+                    max_retries=self.retry_policy.max_retries,
+                )
+            )
+            self._connection.api.get_httpx_client().auth = HeadersAuth(self.get_headers)
+        return self._connection
+
+    @property
     def api(self) -> Client:
         """The authenticated generated client this instance uses (for any other operation).
 
         Every request carries the headers `get_headers` returns at that moment, so a subclass
         that overrides it (an extra header, a refreshed credential) is honoured.
         """
-        if self._api is None:
-            api = create_client(
-                base_url=self._base_url or self.settings.base_url,
-                authorization=self.http_authorization,
-                timeout=self._timeout,
-            )
-            api.get_httpx_client().auth = HeadersAuth(self.get_headers)
-            self._api = api
-        return self._api
+        return self.connection.api
 
     def close(self) -> None:
         """Close the HTTP connections (``with Communication(...) as comm:`` does it on exit)."""
-        if self._api is not None:
-            self._api.get_httpx_client().close()
-            self._api = None
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
 
     def __enter__(self: T) -> T:
         return self
@@ -373,8 +381,9 @@ class Communication(NotificationHandlers):
 
         Posts to the training's global model (see the module docstring), multipart with the
         fields ``owner``, ``round``, ``sample_size``, repeated ``metric_names`` /
-        ``metric_values`` and the file ``model_file``. The model is serialised to a temporary
-        file and streamed from it (random boundary, Content-Length, never whole in memory).
+        ``metric_values`` and the file ``model_file``. ``torch.save``'s output streams straight
+        into the body (random boundary, exact Content-Length, never whole in memory or in a file);
+        TorchScript and `pack_model` overrides are staged in a temporary file first.
         Returns True on 201.
 
         The server accepts a second upload for the same round and then aggregates too early, so
@@ -579,6 +588,12 @@ def _metric_fields(metrics: Mapping[str, Any]) -> tuple[list[str], list[str]]:
 def _overrides(cls: type, name: str) -> bool:
     """True when ``cls`` replaces `Communication`'s method ``name``."""
     return getattr(cls, name) is not getattr(Communication, name)
+
+
+def _client_timeout(timeout: httpx.Timeout | float | None) -> httpx.Timeout:
+    if timeout is None:
+        return DEFAULT_TIMEOUT
+    return timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
 
 
 def _per_call_timeout(timeout: httpx.Timeout | float | None) -> Any:

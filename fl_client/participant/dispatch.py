@@ -30,7 +30,10 @@ threads start them. Each run:
   ``FL_CLIENT_SHARED_SECRET``);
 
 The same (training, round, action) submitted twice starts one run: the server may deliver a
-notification twice, and the second delivery must not train (and upload) the round again.
+notification twice, and the second delivery must not train (and upload) the round again -- unless
+the first run ended without success (failed, cancelled, interrupted, deferred): then it runs again,
+after `RunHooks.before_start` (the journal and server checks of `fl_client.participant.recovery`)
+has had its say.
 Runs beyond ``max_concurrent`` queue. `ScriptDispatcher.shutdown` stops accepting, cancels queued
 runs, gives running ones a grace period, then sends SIGTERM and finally SIGKILL to their process
 groups and reaps them: nothing outlives the dispatcher.
@@ -47,6 +50,7 @@ import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Protocol
 from uuid import UUID
 
 from .._core.auth import redact
@@ -62,8 +66,8 @@ from .._core.config import (
 from ..exceptions import ConfigurationError, DispatcherStoppedError
 from ..settings import Settings
 from .handlers import NotificationHandlers
-from .process import POSIX, SIGKILL, signal_group, tail_lines, wait_and_clear_group
-from .runs import RunKey, RunState, ScriptRun, Submission
+from .process import POSIX, SIGKILL, RunProcess, signal_group, tail_lines, wait_and_clear_group
+from .runs import RunHooks, RunKey, RunState, ScriptRun, Submission
 
 __all__ = [
     "ENV_ACTION",
@@ -94,6 +98,16 @@ SECRET_VARIABLES = ("FL_CLIENT_PASSWORD", "FL_CLIENT_TOKEN", "FL_CLIENT_SHARED_S
 logger = logging.getLogger("fl.client.dispatch")
 
 
+class RunLauncher(Protocol):
+    """Starts a run without a new interpreter (see `ScriptDispatcher`'s ``launcher``)."""
+
+    def start(
+        self, argv: Sequence[str], *, cwd: Path, env: Mapping[str, str], log_path: Path
+    ) -> RunProcess | None: ...
+
+    def close(self) -> None: ...
+
+
 class ScriptDispatcher:
     """Starts and supervises training-script runs (see the module docstring)."""
 
@@ -111,6 +125,8 @@ class ScriptDispatcher:
         environment: Mapping[str, str] | None = None,
         log_keep: int = DEFAULT_LOG_KEEP,
         max_trainings: int = DEFAULT_MAX_TRAININGS,
+        hooks: RunHooks | None = None,
+        launcher: RunLauncher | None = None,
     ) -> None:
         """
         Args:
@@ -126,6 +142,9 @@ class ScriptDispatcher:
             log_keep: run logs kept in ``log_dir``; older ones are removed as runs start (0: all).
             max_trainings: trainings whose runs are remembered for de-duplication; the finished
                 runs of the least recently notified training beyond it are forgotten.
+            hooks: told about every run, and asked before a repeated one starts (journal, retries).
+            launcher: starts runs another way (warm runs: `fl_client.participant.warm`) or
+                returns None for the usual new process; closed on shutdown.
         """
         if max_concurrent < 1:
             raise ConfigurationError(f"max_concurrent must be at least 1, not {max_concurrent}")
@@ -142,10 +161,12 @@ class ScriptDispatcher:
         self.grace_period = grace_period
         self.kill_timeout = kill_timeout
         self._environment = environment
+        self.hooks = hooks
+        self._launcher = launcher
         self._lock = threading.Lock()
         self._runs: dict[RunKey, ScriptRun] = {}
         self._global_models: dict[UUID, UUID] = {}
-        self._processes: dict[RunKey, subprocess.Popen[bytes]] = {}
+        self._processes: dict[RunKey, RunProcess] = {}
         self._stopping = False
         self._killing = False
         self._executor = ThreadPoolExecutor(max_workers=max_concurrent, thread_name_prefix="fl-client-run")
@@ -209,8 +230,8 @@ class ScriptDispatcher:
                 action, training_id, round, model_id, settings=self.settings
             )
         with self._lock:
-            known = self._runs.get(key)
-            if known is not None:
+            known = self._runs.get(key) or self._remembered(key)
+            if known is not None and not known.state.rerunnable:
                 logger.info("duplicate %s: run already %s", key, known.state.value)
                 return Submission(known, duplicate=True)
             if self._stopping:
@@ -218,11 +239,51 @@ class ScriptDispatcher:
             stamp = time.strftime("%Y%m%dT%H%M%S")
             log_path = self.log_dir / f"{training_id}-round{round}-{action}-{stamp}.log"
             run = ScriptRun(key, model_id, tuple(argv), log_path)
+            if known is not None:
+                counts = known.state in (RunState.FAILED, RunState.INTERRUPTED)
+                run.attempt, run.resumed = known.attempt + counts, True
+                interrupted = known.state is RunState.INTERRUPTED
+                run.previous_pid = known.pid if interrupted else known.previous_pid
             self._runs[key] = run
             self._forget_old_trainings(training_id)
-        logger.debug("queued %s", key)
+        logger.debug("queued %s (attempt %d)", key, run.attempt)
+        self._hook("run_queued", run)
         self._executor.submit(self._run, run)
         return Submission(run, duplicate=False)
+
+    def adopt(self, run: ScriptRun) -> None:
+        """Know a run from an earlier life of the receiver (the journal), without starting it."""
+        run.done.set()
+        with self._lock:
+            self._runs.setdefault(run.key, run)
+
+    def run_for(self, key: RunKey) -> ScriptRun | None:
+        """The latest run of ``key``, if any."""
+        with self._lock:
+            return self._runs.get(key)
+
+    def _remembered(self, key: RunKey) -> ScriptRun | None:
+        """A run of ``key`` this dispatcher has forgotten (an old training, see `max_trainings`)
+        that the hooks still know (the journal), so a late re-delivery does not run it twice."""
+        lookup = getattr(self.hooks, "remembered_run", None)
+        if lookup is None:
+            return None
+        try:
+            run: ScriptRun | None = lookup(key)
+        except Exception:  # a journal failure must not lose the notification
+            logger.exception("run hook remembered_run failed for %s", key)
+            return None
+        return run
+
+    def _hook(self, name: str, run: ScriptRun) -> RunState | None:
+        if self.hooks is None:
+            return None
+        try:
+            result: RunState | None = getattr(self.hooks, name)(run)
+            return result
+        except Exception:  # a journal or check failure must not lose the run
+            logger.exception("run hook %s failed for %s", name, run.key)
+            return None
 
     def wait_idle(self, timeout: float | None = None) -> bool:
         """Wait until every submitted run has ended; False if ``timeout`` passed first."""
@@ -245,6 +306,8 @@ class ScriptDispatcher:
         if not self.wait_idle(grace):
             self.kill_all()
         self._executor.shutdown(wait=True)
+        if self._launcher is not None:
+            self._launcher.close()
 
     def kill_all(self) -> None:
         """Terminate every running script now: SIGTERM to its process group, SIGKILL after
@@ -333,6 +396,7 @@ class ScriptDispatcher:
         finally:
             with self._lock:
                 self._processes.pop(run.key, None)
+            self._hook("run_ended", run)
             run.done.set()
 
     def _execute(self, run: ScriptRun) -> None:
@@ -340,6 +404,14 @@ class ScriptDispatcher:
             if self._stopping:
                 run.state = RunState.CANCELLED
                 logger.info("cancelled %s: shutting down before it started", run.key)
+                return
+        verdict = self._hook("before_start", run) if run.resumed else None
+        with self._lock:
+            if verdict is None and self._stopping:
+                verdict = RunState.CANCELLED
+            if verdict is not None:
+                run.state = verdict
+                logger.info("not starting %s: %s", run.key, verdict.value)
                 return
             run.state = RunState.RUNNING
         env = self._run_environment(run)
@@ -349,7 +421,10 @@ class ScriptDispatcher:
         start = time.monotonic()
         with open(run.log_path, "ab") as log:
             try:
-                proc = subprocess.Popen(
+                launched = self._launcher and self._launcher.start(
+                    run.argv, cwd=workdir, env=env, log_path=run.log_path
+                )
+                proc: RunProcess = launched or subprocess.Popen(
                     run.argv,
                     cwd=workdir,
                     env=env,
@@ -364,6 +439,7 @@ class ScriptDispatcher:
                 logger.error("run %s could not start: %s (log %s)", run.key, run.error, run.log_path)
                 return
             run.pid = proc.pid
+            self._hook("run_started", run)
             with self._lock:
                 self._processes[run.key] = proc
                 kill_now = self._killing

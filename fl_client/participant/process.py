@@ -8,11 +8,19 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
 import threading
 from pathlib import Path
+from typing import Protocol
 
-__all__ = ["POSIX", "SIGKILL", "TAIL_BYTES", "signal_group", "tail_lines", "wait_and_clear_group"]
+__all__ = [
+    "POSIX",
+    "SIGKILL",
+    "TAIL_BYTES",
+    "RunProcess",
+    "signal_group",
+    "tail_lines",
+    "wait_and_clear_group",
+]
 
 POSIX = os.name == "posix"
 TAIL_BYTES = 64 * 1024
@@ -21,12 +29,30 @@ TAIL_BYTES = 64 * 1024
 SIGKILL = getattr(signal, "SIGKILL", signal.SIGTERM)
 
 
+class RunProcess(Protocol):
+    """A run's process as the dispatcher sees it: a ``subprocess.Popen``, or a warm run
+    (`fl_client.participant.warm.WarmProcess`), each the leader of its own process group."""
+
+    returncode: int | None
+
+    @property
+    def pid(self) -> int: ...
+
+    def wait(self, timeout: float | None = None) -> int: ...
+
+    def poll(self) -> int | None: ...
+
+    def kill(self) -> None: ...
+
+    def terminate(self) -> None: ...
+
+
 # Signalling a group and reaping its leader never overlap: once the leader is reaped its pid (the
 # group's id) may belong to an unrelated process, which a late killpg would hit.
 _REAP_LOCK = threading.Lock()
 
 
-def signal_group(proc: subprocess.Popen[bytes], signum: int) -> bool:
+def signal_group(proc: RunProcess, signum: int) -> bool:
     """Signal the run's whole process group; True if anything was there to receive it.
 
     Nothing is sent once the leader has been reaped (see `wait_and_clear_group`).
@@ -37,7 +63,7 @@ def signal_group(proc: subprocess.Popen[bytes], signum: int) -> bool:
         return _signal(proc, signum)
 
 
-def wait_and_clear_group(proc: subprocess.Popen[bytes]) -> tuple[int, bool]:
+def wait_and_clear_group(proc: RunProcess) -> tuple[int, bool]:
     """Wait for the run's leader to exit, SIGKILL whatever it left in its group, then reap it.
 
     The group is signalled while the exited leader is still unreaped (a zombie keeps its pid, and
@@ -46,7 +72,7 @@ def wait_and_clear_group(proc: subprocess.Popen[bytes]) -> tuple[int, bool]:
     if POSIX and hasattr(os, "waitid"):
         try:
             os.waitid(os.P_PID, proc.pid, os.WEXITED | os.WNOWAIT)  # exited, not reaped
-        except ChildProcessError:  # reaped already (by a poll elsewhere): nothing safe to signal
+        except ChildProcessError:  # reaped already, or not our child (a warm run): nothing safe to signal
             return proc.wait(), False
         with _REAP_LOCK:
             left = _others_in_group(proc.pid)
@@ -75,7 +101,7 @@ def _others_in_group(pgid: int) -> bool:
     return False
 
 
-def _signal(proc: subprocess.Popen[bytes], signum: int) -> bool:
+def _signal(proc: RunProcess, signum: int) -> bool:
     try:
         if POSIX:
             os.killpg(proc.pid, signum)

@@ -15,13 +15,20 @@
     def test(model, comm):
         return {"accuracy": accuracy(model)}
 
+    @script.swag                               # SWAG trainings only (uncertainty_method "SWAG")
+    def swag(model, comm):
+        first, second = moments(model)         # 1-D tensors, one entry per parameter
+        return SwagResult(first, second, sample_size=len(data))
+
     if __name__ == "__main__":
         raise SystemExit(script.run())
 
-`run()` reads the reference argv (``train|test --training-id T --round R --model-id M``),
+`run()` reads the reference argv (``train|test|swag --training-id T --round R --model-id M``),
 builds `Communication.from_env()` (the variables ``fl-client serve`` sets), downloads the
 model, calls your function, and uploads its result (the local model with metrics and sample size
-for ``train``; the metrics for ``test``). It returns a named exit code, so the receiver's log
+for ``train``, to the training's global model also in daisy-chain rounds, whose model to start
+from is another participant's local model; the metrics for ``test``; the SWAG statistics for
+``swag``). It returns a named exit code, so the receiver's log
 says what went wrong.
 """
 
@@ -46,6 +53,7 @@ __all__ = [
     "EXIT_OK",
     "EXIT_SERVER",
     "EXIT_USAGE",
+    "SwagResult",
     "TrainResult",
     "TrainingScript",
 ]
@@ -68,6 +76,19 @@ class TrainResult:
 
     model: Any
     metrics: Mapping[str, Any] = field(default_factory=dict)
+    sample_size: int = 1
+
+
+@dataclass(frozen=True)
+class SwagResult:
+    """What a swag function returns: the SWAG first and second moments and the sample size.
+
+    Each moment is a 1-D tensor with one entry per model parameter, concatenated in
+    ``parameters()`` order (API reference §7.3).
+    """
+
+    first_moment: Any
+    second_moment: Any
     sample_size: int = 1
 
 
@@ -109,11 +130,17 @@ class TrainingScript:
         self._handlers["test"] = fn
         return fn
 
+    def swag(self, fn: F) -> F:
+        """Register ``fn(model, comm) -> SwagResult`` for the ``swag`` action (SWAG trainings)."""
+        _check_handler("swag", fn)
+        self._handlers["swag"] = fn
+        return fn
+
     __test__ = False  # not a pytest test class, whatever its method names
 
     def parser(self) -> argparse.ArgumentParser:
         parser = argparse.ArgumentParser(description="FL Demonstrator training script")
-        parser.add_argument("action", help="what the server asked for: train or test")
+        parser.add_argument("action", help="what the server asked for: train, test or swag")
         parser.add_argument("--training-id", required=True, type=UUID)
         parser.add_argument("--round", required=True, type=int)
         parser.add_argument("--model-id", required=True, type=UUID)
@@ -158,6 +185,11 @@ class TrainingScript:
                     )
                     return EXIT_HANDLER_FAILED
                 comm.upload_model(result.model, result.metrics, result.sample_size)
+            elif action == "swag":
+                if not isinstance(result, SwagResult):
+                    print(f"a swag function returns SwagResult, not {type(result).__name__}", file=sys.stderr)
+                    return EXIT_HANDLER_FAILED
+                comm.upload_swag(result.first_moment, result.second_moment, result.sample_size)
             else:
                 comm.upload_metrics(dict(result or {}))
         except (APIError, FLClientError) as exc:

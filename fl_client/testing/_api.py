@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from typing import Any
 
 from . import _models_api as models
 from . import _trainings_api as trainings
@@ -39,6 +40,7 @@ USER_COLUMNS = frozenset(
         "is_active",
     }
 )
+_BOOLEAN_COLUMNS = frozenset({"actor", "client", "is_superuser", "is_staff", "is_active"})
 _HTML_NOT_FOUND = (
     b"<!doctype html>\n<html><head><title>Not Found</title></head><body><h1>Not Found</h1></body></html>\n"
 )
@@ -75,12 +77,31 @@ def create_user(ctx: Context, req: Request) -> Reply:
                 "user creation the server answers with 500 (unknown key, no or duplicate username)"
             )
             raise server_error()
-        columns = {k: v for k, v in data.items() if k not in {"username", "password"}}
+        try:
+            columns = {k: _column_value(k, v) for k, v in data.items() if k not in {"username", "password"}}
+        except ValueError:
+            _logger.warning("user creation the server answers with 500 (a value its column refuses)")
+            raise server_error() from None
         password = data.get("password")
         user = ctx.store.add_user(username, str(password) if password is not None else None, **columns)
     if password is None:
         raise server_error()  # the user exists now, without a usable password (§5.2)
     return json_reply(201, user.to_json(with_token=True))
+
+
+def _column_value(column: str, value: Any) -> Any:
+    """The value as Django stores it: BooleanField takes True/False/1/0 and "t", "True", "1", "f",
+    "False", "0", CharField the text of anything but None; anything else fails the INSERT (500).
+    So a form body's list-text "['true']" cannot become a boolean column."""
+    if column in _BOOLEAN_COLUMNS:
+        if isinstance(value, bool | int | float) and value in (True, False):
+            return bool(value)
+        if value in ("t", "True", "1", "f", "False", "0"):
+            return value in ("t", "True", "1")
+        raise ValueError(f"{column}: not a boolean")
+    if value is None:
+        raise ValueError(f"{column}: NULL in a NOT NULL column")
+    return value if isinstance(value, str) else str(value)
 
 
 def list_users(ctx: Context, req: Request) -> Reply:
@@ -127,7 +148,7 @@ ROUTES: list[tuple[str, dict[str, Handler]]] = [
         "/api/models/{id}/preprocessing/",
         {"GET": _not_implemented("preprocessing models"), "POST": _not_implemented("preprocessing models")},
     ),
-    ("/api/models/{id}/swag/", {"POST": _not_implemented("SWAG statistics")}),
+    ("/api/models/{id}/swag/", {"POST": models.upload_swag_statistics}),
     ("/api/trainings/", {"GET": trainings.list_trainings, "POST": trainings.create_training}),
     ("/api/trainings/{id}/", {"GET": trainings.get_training, "DELETE": trainings.delete_training}),
     (

@@ -1,4 +1,4 @@
-"""The training state machine of API reference §8.1-8.5 (plain FedAvg flow).
+"""The training state machine of API reference §8.1-8.7: the plain, SWAG and daisy-chain flows.
 
 ::
 
@@ -8,6 +8,17 @@
     test metrics from as many  "test finished" task: UPDATE_ROUND_START {round} while
     reporters as participants  round < target_num_updates, else O -> C and TRAINING_FINISHED
                                (participants + actor)
+
+SWAG (``uncertainty_method = "SWAG"``, §8.6): the aggregation sets state S and sends
+``SWAG_ROUND_START {round: r+1}`` instead of the test round; when every participant's statistics
+are in (``POST /api/models/{id}/swag/``), the moments are averaged, the state goes back to O and
+``MODEL_TEST_ROUND`` follows. The statistics are metrics at the same step, so -- as on the server
+-- the FIRST test-metrics upload advances the training, and each further one re-fires the event.
+
+Daisy chain (``options.daisy_chain_period = P > 0``, §8.7): only the last round (``T-1``) is
+aggregated; after every other round the round just advances, the local models stay, and each
+participant gets its own ``UPDATE_ROUND_START`` with a randomly assigned local model of the round
+before (``round % P != 0``), or the global model, broadcast (``round % P == 0``).
 
 Aggregation and the "test finished" event run on one background thread, as the server runs them
 in a Celery worker: an upload's answer does not wait for the aggregation, and ``locked`` is true
@@ -19,6 +30,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import random
 import threading
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
@@ -29,7 +41,28 @@ from ._store import Model, Store, Training
 if TYPE_CHECKING:
     from ..serialization import TrustedClass
 
-__all__ = ["TaskRunner", "TrainingEngine"]
+__all__ = [
+    "SWAG_FIRST_MOMENT",
+    "SWAG_SAMPLE_SIZE",
+    "SWAG_SECOND_MOMENT",
+    "TaskRunner",
+    "TrainingEngine",
+    "daisy_chain_period",
+]
+
+# the metric keys of SWAG statistics on the global model (§7.3)
+SWAG_FIRST_MOMENT = "SWAG First Moment Local"
+SWAG_SECOND_MOMENT = "SWAG Second Moment Local"
+SWAG_SAMPLE_SIZE = "SWAG Sample Size Local"
+
+
+def daisy_chain_period(training: Training) -> int:
+    """The training's daisy-chain period, 0 when it has none; SWAG wins over it (§8.2)."""
+    if training.uncertainty_method == "SWAG":
+        return 0
+    period = training.options.get("daisy_chain_period")
+    return period if isinstance(period, int) and not isinstance(period, bool) and period > 0 else 0
+
 
 _logger = logging.getLogger("fl.client.testing.lifecycle")
 _STOP = object()
@@ -134,7 +167,25 @@ class TrainingEngine:
         arrived = len(self.store.local_models(global_model.id, round=global_model.round))
         if arrived == len(training.participants) and not training.locked:
             training.locked = True
-            self.tasks.submit(f"aggregate training {training.id}", lambda: self._aggregate(training.id))
+            period = daisy_chain_period(training)
+            if period and global_model.round + 1 < training.target_num_updates:
+                self.tasks.submit(
+                    f"daisy chain {training.id}", lambda: self._daisy_chain(training.id, period)
+                )
+            else:
+                self.tasks.submit(f"aggregate training {training.id}", lambda: self._aggregate(training.id))
+        self._on_change()
+
+    def swag_stored(self, training: Training, global_model: Model) -> None:
+        """Queue the SWAG aggregation when every participant's first moment of this round is in (§7.3)."""
+        firsts = [
+            m
+            for m in self.store.metrics_of(global_model.id)
+            if m.key == SWAG_FIRST_MOMENT and m.step == global_model.round
+        ]
+        if len(firsts) == len(training.participants) and not training.locked:
+            training.locked = True
+            self.tasks.submit(f"SWAG aggregation {training.id}", lambda: self._swag_aggregate(training.id))
         self._on_change()
 
     def metrics_stored(self, model: Model) -> None:
@@ -175,9 +226,90 @@ class TrainingEngine:
                 return
             model.data = new_data
             model.round = round_number + 1
-            for local in self.store.local_models(model.id):
+            # a daisy chain keeps its earlier rounds' local models (§8.7)
+            kept_round = round_number if daisy_chain_period(training) else None
+            for local in self.store.local_models(model.id, round=kept_round):
                 self.store.delete_model(local)
             training.locked = False
+            training.touch()
+            swag = training.uncertainty_method == "SWAG"
+            if swag:
+                training.state = "S"
+            self._notify(
+                training.participants,
+                "SWAG_ROUND_START" if swag else "MODEL_TEST_ROUND",
+                training,
+                {"round": model.round, "global_model_uuid": model.id},
+            )
+        _logger.info("training %s: aggregated round %d", training_id, round_number)
+        self._on_change()
+
+    def _daisy_chain(self, training_id: str, period: int) -> None:
+        """A daisy-chain round ended: advance the round, no aggregation, hand the models on (§8.7)."""
+        with self.store.lock:
+            training = self.store.trainings.get(training_id)
+            if training is None:
+                return
+            model = self.store.models[training.model]
+            finished = model.round
+            model.round = finished + 1
+            training.locked = False
+            training.touch()
+            if model.round % period == 0:
+                self._notify(
+                    training.participants,
+                    "UPDATE_ROUND_START",
+                    training,
+                    {"round": model.round, "global_model_uuid": model.id},
+                )
+            else:
+                chain = [local.id for local in self.store.local_models(model.id, round=finished)]
+                random.shuffle(chain)
+                for index, user_id in enumerate(training.participants):
+                    handed = chain[index % len(chain)] if chain else model.id
+                    self._notify(
+                        [user_id],
+                        "UPDATE_ROUND_START",
+                        training,
+                        {"round": model.round, "global_model_uuid": handed},
+                    )
+        _logger.info("training %s: daisy-chain round %d done", training_id, finished)
+        self._on_change()
+
+    def _swag_aggregate(self, training_id: str) -> None:
+        from .aggregation import AggregationError, swag_average
+
+        with self.store.lock:
+            training = self.store.trainings.get(training_id)
+            if training is None:
+                return
+            model = self.store.models[training.model]
+            step = model.round
+            by_reporter: dict[str, dict[str, Any]] = {}
+            for metric in self.store.metrics_of(model.id):
+                if metric.step == step:
+                    by_reporter.setdefault(metric.reporter, {})[metric.key] = metric
+        try:
+            entries = [e for e in by_reporter.values() if SWAG_FIRST_MOMENT in e]
+            moments = [
+                (e[SWAG_FIRST_MOMENT].value_binary or b"", e[SWAG_SECOND_MOMENT].value_binary or b"")
+                for e in entries
+            ]
+            sizes = [float(e[SWAG_SAMPLE_SIZE].value_float or 0.0) for e in entries]
+            first, second = swag_average(moments, sizes)
+        except (AggregationError, KeyError) as exc:
+            with self.store.lock:
+                training.locked = False
+                training.state = "E"  # the server's internal consistency check (§8.1)
+                training.touch()
+            message = f"SWAG aggregation of training {training_id} round {step} failed: {exc}"
+            _logger.error("%s; the training is in state E", message)
+            self._record_error(message)
+            return
+        with self.store.lock:
+            model.swag_moments = (first, second)
+            training.locked = False
+            training.state = "O"
             training.touch()
             self._notify(
                 training.participants,
@@ -185,7 +317,7 @@ class TrainingEngine:
                 training,
                 {"round": model.round, "global_model_uuid": model.id},
             )
-        _logger.info("training %s: aggregated round %d", training_id, round_number)
+        _logger.info("training %s: SWAG statistics of round %d averaged", training_id, step)
         self._on_change()
 
     def _test_finished(self, training_id: str) -> None:

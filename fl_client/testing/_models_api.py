@@ -1,4 +1,4 @@
-"""``/api/models/...``: global model upload, download, local (participant) uploads, metrics.
+"""``/api/models/...``: global model upload, download, local (participant) uploads, metrics, SWAG.
 
 Checks, their order and their texts follow API reference §5.4 and §7.1. The one deliberate
 difference: a participant's second local upload for the same round is rejected with 400 (the
@@ -24,6 +24,7 @@ __all__ = [
     "list_models",
     "upload_local_model",
     "upload_model_metrics",
+    "upload_swag_statistics",
 ]
 
 _logger = logging.getLogger("fl.client.testing.api")
@@ -255,3 +256,57 @@ def _store_metrics(
         except ValueError:
             fields["value_binary"] = value.encode()
         ctx.store.add_metric(model=model.id, reporter=reporter, **fields)
+
+
+def _swag_error(message: str) -> ApiFailure:
+    """Every SWAG failure but a missing field or training is a 500 with the message (§7.3)."""
+    return ApiFailure(500, {"detail": message})
+
+
+def upload_swag_statistics(ctx: Context, req: Request) -> Reply:
+    """§7.3: store the moments as metrics on the global model; the last participant's queues the mean."""
+    from ._lifecycle import SWAG_FIRST_MOMENT, SWAG_SAMPLE_SIZE, SWAG_SECOND_MOMENT
+
+    round_text, size_text = _single(req, "round"), _single(req, "sample_size")
+    try:
+        round_number, sample_size = int(round_text), int(size_text)
+    except ValueError as exc:
+        raise _swag_error(str(exc)) from None
+    store = ctx.store
+    caller = req.caller.id
+    with store.lock:
+        try:
+            model = store.get_model(req.params["id"], type_name="GlobalModel", global_only=True)
+        except ApiFailure as failure:
+            raise _swag_error(str(failure.body.get("detail", failure.body))) from None
+        training = store.training_of_model(model.id)
+        if training is None:
+            raise ApiFailure(
+                404, {"detail": f"Model with ID {model.id} does not have a training process running"}
+            )
+        if caller not in training.participants:
+            raise _swag_error(f"You are not a participant of training {training.id}!")
+        if training.state != "S":
+            raise _swag_error(
+                f"[ErrorDetail(string='Training with ID {training.id} is in state {training.state}', code='invalid')]"
+            )
+        if round_number != model.round:
+            raise _swag_error(
+                f"[ErrorDetail(string='Training with ID {training.id} is not currently in round "
+                f"{round_number}', code='invalid')]"
+            )
+        first, second = req.body.first_file("first_moment_file"), req.body.first_file("second_moment_file")
+        if first is None or second is None:
+            missing = "first_moment_file" if first is None else "second_moment_file"
+            raise _swag_error(f"'{missing}'")
+        for key, data in ((SWAG_FIRST_MOMENT, first), (SWAG_SECOND_MOMENT, second)):
+            store.add_metric(model=model.id, reporter=caller, key=key, step=model.round, value_binary=data)
+        store.add_metric(
+            model=model.id,
+            reporter=caller,
+            key=SWAG_SAMPLE_SIZE,
+            step=model.round,
+            value_float=float(sample_size),
+        )
+        ctx.engine.swag_stored(training, model)
+    return json_reply(201, {"detail": "SWAG Statistic Accepted"})

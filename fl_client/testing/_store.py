@@ -151,6 +151,8 @@ class Model:
     sample_size: int = 0
     base_model: str | None = None
     created: int = 0
+    # the averaged SWAG moments (tensors) after a SWAG round, for tests to inspect
+    swag_moments: Any = None
 
     @property
     def is_global(self) -> bool:

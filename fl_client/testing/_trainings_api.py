@@ -1,8 +1,8 @@
 """``/api/trainings/...``: create, read, delete, participants, start, a training's models.
 
 Checks and texts follow API reference §5.5. Field errors are marshmallow's texts, collected for
-every field at once, as the server's schema does. The emulator implements the plain flow only:
-a SWAG or daisy-chain training is refused at creation with a 400 that says so.
+every field at once, as the server's schema does. A ``daisy_chain_period`` multiplies the stored
+target (a non-integer one is a 500, as on the server).
 """
 
 from __future__ import annotations
@@ -34,7 +34,6 @@ UNCERTAINTY_METHODS = ("NONE", "ENSEMBLE", "MC_DROPOUT", "SWAG")
 _REQUIRED_OR_500 = ("model_id", "target_num_updates", "metric_names")
 _CREATE_FIELDS = {*_REQUIRED_OR_500, "aggregation_method", "uncertainty_method", "options", "clients"}
 _MISSING = "Missing data for required field."
-_NOT_IMPLEMENTED = "is not implemented by the fl_client emulator (plain FedAvg flow only)"
 
 
 def _raw_json(req: Request) -> Any:
@@ -114,19 +113,21 @@ def _validate_create(data: dict[str, Any]) -> dict[str, Any]:
     uncertainty = data.setdefault("uncertainty_method", "NONE")
     if uncertainty not in UNCERTAINTY_METHODS:
         errors["uncertainty_method"] = [f"Must be one of: {', '.join(UNCERTAINTY_METHODS)}."]
-    elif uncertainty == "SWAG":
-        errors["uncertainty_method"] = [f"The SWAG flow {_NOT_IMPLEMENTED}."]
     options = data.setdefault("options", {})
     if not isinstance(options, dict):
         errors["options"] = ["Not a valid mapping type."]
-    elif options.get("daisy_chain_period"):
-        errors["options"] = [f"The daisy-chain flow (daisy_chain_period) {_NOT_IMPLEMENTED}."]
     if "clients" in data:
         client_errors = _uuid_list_errors(data["clients"])
         if client_errors:
             errors["clients"] = client_errors
     if errors:
         raise ApiFailure(400, errors)
+    period = options.get("daisy_chain_period")
+    if period is not None:
+        if isinstance(period, bool) or not isinstance(period, int):
+            raise server_error()  # the server multiplies by int(period) unchecked
+        if period > 0:
+            data["target_num_updates"] *= period  # the stored target counts every chain round (§5.5)
     return data
 
 

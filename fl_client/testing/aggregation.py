@@ -34,6 +34,7 @@ __all__ = [
     "aggregate",
     "fedavg",
     "load_module",
+    "swag_average",
 ]
 
 INVALID_MODEL_FILE = "Error loading torch object"
@@ -128,3 +129,38 @@ def aggregate(
     with torch.no_grad():
         target.load_state_dict(averaged)
     return pack_model(target)
+
+
+def swag_average(
+    moments: Sequence[tuple[bytes, bytes]], sample_sizes: Sequence[float]
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The sample-size-weighted means of the participants' SWAG first and second moments (§7.3).
+
+    Each file must ``torch.load`` (weights only) to a 1-D tensor, all of the same length; else
+    `AggregationError` (the server's consistency check, which sets the training to state E).
+    """
+    if not moments or len(moments) != len(sample_sizes):
+        raise AggregationError("need one sample size per participant's moments, and at least one")
+    total = float(sum(sample_sizes))
+    if total <= 0:
+        raise AggregationError(f"the SWAG sample sizes add up to {total}; the mean needs a positive total")
+    means: list[torch.Tensor] = []
+    for which in (0, 1):
+        tensors: list[torch.Tensor] = []
+        for pair in moments:
+            try:
+                tensor = torch.load(io.BytesIO(pair[which]), weights_only=True)
+            except Exception as exc:  # junk bytes raise many kinds
+                raise AggregationError(f"a SWAG moment file does not load as a tensor: {exc}") from exc
+            if not isinstance(tensor, torch.Tensor) or tensor.dim() != 1:
+                raise AggregationError("a SWAG moment is not a 1-D tensor")
+            tensors.append(tensor.to(torch.float64))
+        if len({t.numel() for t in tensors}) != 1:
+            raise AggregationError(
+                f"SWAG moments of different lengths: {sorted({t.numel() for t in tensors})}"
+            )
+        weighted = sum(
+            (t * size for t, size in zip(tensors, sample_sizes, strict=True)), torch.zeros_like(tensors[0])
+        )
+        means.append((weighted / total).to(torch.float32))
+    return means[0], means[1]

@@ -11,14 +11,14 @@
         server.wait_for_state(training_id, "C", timeout=60)
 
 It answers the API of ``openapi/fl-demonstrator.yaml`` that a training needs, with the real
-server's status codes, error shapes and checks, runs the plain FedAvg state machine (API
-reference §8.1-8.5) and POSTs the §9.2 notifications to each user's ``message_endpoint``.
-Differences from the real server, on purpose:
+server's status codes, error shapes and checks, runs the training state machine of the plain,
+SWAG and daisy-chain flows (API reference §8.1-8.7) and POSTs the §9.2 notifications to each
+user's ``message_endpoint``. Differences from the real server, on purpose:
 
 * a participant's second local upload for the same round is refused (400), where the server
   stores it and its round goes wrong;
-* SWAG and daisy-chain trainings are refused at creation (400); groups, preprocessing models,
-  SWAG statistics and inference answer 500 "not implemented"; model metadata has ``stats: null``;
+* SWAG statistics are averaged but SWAG- and MEAN-type models cannot be created; groups,
+  preprocessing models and inference answer 500 "not implemented"; model metadata has ``stats: null``;
 * uploads load safely (see `fl_client.testing.aggregation`); notification retries are quick
   (0.1 s x attempt) and a notification POST times out after 30 s;
 * aggregation and notifications run on threads, not Celery; a failed aggregation is recorded in

@@ -13,4 +13,22 @@ class UnexpectedStatus(Exception):
         )
 
 
-__all__ = ["UnexpectedStatus"]
+class UnexpectedContent(Exception):
+    """Raised by api functions when a documented status comes with a body that is not the documented
+    content (not JSON, or JSON of another shape): an HTML page from a proxy, a wrong route, a binary
+    answer. Carries the status, the Content-Type and the raw bytes."""
+
+    def __init__(
+        self, status_code: int, content: bytes, content_type: str | None = None
+    ):
+        self.status_code = status_code
+        self.content = content
+        self.content_type = content_type
+
+        super().__init__(
+            f"Status code {status_code} with a body that is not the documented content "
+            f"(Content-Type {content_type or 'not given'}, {len(content)} bytes)"
+        )
+
+
+__all__ = ["UnexpectedContent", "UnexpectedStatus"]

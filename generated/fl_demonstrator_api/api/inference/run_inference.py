@@ -32,8 +32,6 @@ def _get_kwargs(
     if isinstance(body, InferenceUpload):
         _kwargs["files"] = body.to_multipart()
 
-        headers["Content-Type"] = "multipart/form-data; boundary=+++"
-
     _kwargs["headers"] = headers
     return _kwargs
 
@@ -145,11 +143,17 @@ def _build_response(
 ) -> Response[
     ErrorDetail | FieldErrors | list[str] | ServerErrorBody | InferenceResult
 ]:
+    try:
+        parsed = _parse_response(client=client, response=response)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise errors.UnexpectedContent(
+            response.status_code, response.content, response.headers.get("content-type")
+        ) from exc
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parsed,
     )
 
 

@@ -28,7 +28,6 @@ def _get_kwargs(
     if isinstance(body, ModelUpload):
         _kwargs["files"] = body.to_multipart()
 
-        headers["Content-Type"] = "multipart/form-data; boundary=+++"
     if isinstance(body, MeanModelCreate):
         _kwargs["json"] = body.to_dict()
 
@@ -138,11 +137,17 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | ModelCreated]:
+    try:
+        parsed = _parse_response(client=client, response=response)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise errors.UnexpectedContent(
+            response.status_code, response.content, response.headers.get("content-type")
+        ) from exc
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parsed,
     )
 
 

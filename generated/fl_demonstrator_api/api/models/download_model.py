@@ -1,5 +1,4 @@
 from http import HTTPStatus
-from io import BytesIO
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -10,7 +9,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.error_detail import ErrorDetail
 from ...models.field_errors import FieldErrors
 from ...models.server_error_body import ServerErrorBody
-from ...types import File, Response
+from ...types import Response
 
 
 def _get_kwargs(
@@ -29,10 +28,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes | None:
     if response.status_code == 200:
-        response_200 = File(payload=BytesIO(response.content))
-
+        response_200 = response.content
         return response_200
 
     if response.status_code == 400:
@@ -126,12 +124,18 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes]:
+    try:
+        parsed = _parse_response(client=client, response=response)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise errors.UnexpectedContent(
+            response.status_code, response.content, response.headers.get("content-type")
+        ) from exc
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parsed,
     )
 
 
@@ -139,7 +143,7 @@ def sync_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes]:
     """Download a model's weights file (raw bytes, exactly as uploaded or aggregated).
 
      A MEAN model answers 200 with an empty body; a SWAG model answers 500.
@@ -152,7 +156,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File]
+        Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes]
     """
 
     kwargs = _get_kwargs(
@@ -170,7 +174,7 @@ def sync(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes | None:
     """Download a model's weights file (raw bytes, exactly as uploaded or aggregated).
 
      A MEAN model answers 200 with an empty body; a SWAG model answers 500.
@@ -183,7 +187,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File
+        ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes
     """
 
     return sync_detailed(
@@ -196,7 +200,7 @@ async def asyncio_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes]:
     """Download a model's weights file (raw bytes, exactly as uploaded or aggregated).
 
      A MEAN model answers 200 with an empty body; a SWAG model answers 500.
@@ -209,7 +213,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File]
+        Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes]
     """
 
     kwargs = _get_kwargs(
@@ -225,7 +229,7 @@ async def asyncio(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes | None:
     """Download a model's weights file (raw bytes, exactly as uploaded or aggregated).
 
      A MEAN model answers 200 with an empty body; a SWAG model answers 500.
@@ -238,7 +242,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File
+        ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes
     """
 
     return (

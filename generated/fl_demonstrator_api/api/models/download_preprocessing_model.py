@@ -1,5 +1,4 @@
 from http import HTTPStatus
-from io import BytesIO
 from typing import Any, cast
 from urllib.parse import quote
 
@@ -10,7 +9,7 @@ from ...client import AuthenticatedClient, Client
 from ...models.error_detail import ErrorDetail
 from ...models.field_errors import FieldErrors
 from ...models.server_error_body import ServerErrorBody
-from ...types import File, Response
+from ...types import Response
 
 
 def _get_kwargs(
@@ -29,10 +28,9 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes | None:
     if response.status_code == 200:
-        response_200 = File(payload=BytesIO(response.content))
-
+        response_200 = response.content
         return response_200
 
     if response.status_code == 400:
@@ -92,12 +90,18 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes]:
+    try:
+        parsed = _parse_response(client=client, response=response)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise errors.UnexpectedContent(
+            response.status_code, response.content, response.headers.get("content-type")
+        ) from exc
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parsed,
     )
 
 
@@ -105,7 +109,7 @@ def sync_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes]:
     """Download a model's preprocessing module (raw bytes).
 
     Args:
@@ -116,7 +120,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File]
+        Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes]
     """
 
     kwargs = _get_kwargs(
@@ -134,7 +138,7 @@ def sync(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes | None:
     """Download a model's preprocessing module (raw bytes).
 
     Args:
@@ -145,7 +149,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File
+        ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes
     """
 
     return sync_detailed(
@@ -158,7 +162,7 @@ async def asyncio_detailed(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File]:
+) -> Response[ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes]:
     """Download a model's preprocessing module (raw bytes).
 
     Args:
@@ -169,7 +173,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File]
+        Response[ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes]
     """
 
     kwargs = _get_kwargs(
@@ -185,7 +189,7 @@ async def asyncio(
     id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File | None:
+) -> ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes | None:
     """Download a model's preprocessing module (raw bytes).
 
     Args:
@@ -196,7 +200,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | File
+        ErrorDetail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody | bytes
     """
 
     return (

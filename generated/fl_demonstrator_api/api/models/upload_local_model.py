@@ -30,8 +30,6 @@ def _get_kwargs(
 
     _kwargs["files"] = body.to_multipart()
 
-    headers["Content-Type"] = "multipart/form-data; boundary=+++"
-
     _kwargs["headers"] = headers
     return _kwargs
 
@@ -146,11 +144,17 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[Detail | ErrorDetail | FieldErrors | list[str] | ServerErrorBody]:
+    try:
+        parsed = _parse_response(client=client, response=response)
+    except (ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise errors.UnexpectedContent(
+            response.status_code, response.content, response.headers.get("content-type")
+        ) from exc
     return Response(
         status_code=HTTPStatus(response.status_code),
         content=response.content,
         headers=response.headers,
-        parsed=_parse_response(client=client, response=response),
+        parsed=parsed,
     )
 
 
