@@ -17,10 +17,16 @@ export PATH := $(CURDIR)/$(BIN):$(PATH)
 
 install: $(STAMP)
 
-# torch first, pinned: a bare "torch" requirement would pull a multi-GB CUDA build.
+# torch first, pinned. On Linux PyPI's default torch wheel is the multi-GB CUDA build, so say where
+# torch comes from: TORCH_INDEX_URL (e.g. https://download.pytorch.org/whl/cpu for the CPU build)
+# and/or TORCH_WHEEL_DIR (a folder of wheels, e.g. offline); default: pip's own configuration.
+TORCH_INDEX_URL ?=
+TORCH_WHEEL_DIR ?=
+TORCH_PIP_ARGS := $(if $(TORCH_INDEX_URL),--index-url $(TORCH_INDEX_URL)) $(if $(TORCH_WHEEL_DIR),--find-links $(TORCH_WHEEL_DIR))
+
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check "torch==$(TORCH_VERSION)"
+	$(PY) -m pip install --quiet --disable-pip-version-check $(TORCH_PIP_ARGS) "torch==$(TORCH_VERSION)"
 	$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
 	touch $@
 

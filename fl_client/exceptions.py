@@ -108,6 +108,15 @@ class FLClientError(Exception):
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.message!r}, status_code={self.status_code!r})"
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickle support (multiprocessing, Celery, Ray): also for the combined classes of
+        `operation_error`, and without credentials: the pickled response keeps its status, headers
+        and body, but its request only the method and URL (no Authorization, no cookies)."""
+        state = dict(self.__dict__)
+        if isinstance(state.get("response"), httpx.Response):
+            state["response"] = _without_credentials(state["response"])
+        return (_restore, (_class_reference(type(self)), self.message), state)
+
 
 class APIError(FLClientError):
     """A request to the server failed."""
@@ -300,6 +309,16 @@ def status_error(response: httpx.Response, *, operation: str, attempts: int = 1)
 _COMBINED: dict[tuple[type[FLClientError], type[FLClientError]], type[FLClientError]] = {}
 
 
+def _combined_class(operation: type[FLClientError], cause_cls: type[FLClientError]) -> type[FLClientError]:
+    key = (operation, cause_cls)
+    combined = _COMBINED.get(key)
+    if combined is None:
+        name = operation.__name__.removesuffix("Exception") + cause_cls.__name__
+        combined = type(name, (operation, cause_cls), {"__module__": __name__, "__doc__": cause_cls.__doc__})
+        _COMBINED[key] = combined
+    return combined
+
+
 def operation_error(operation: type[CommunicationException], cause: FLClientError) -> FLClientError:
     """An exception that is both ``operation`` and the class of ``cause``, with cause's details.
 
@@ -309,12 +328,7 @@ def operation_error(operation: type[CommunicationException], cause: FLClientErro
     cause_cls = type(cause)
     if issubclass(cause_cls, operation):
         return cause
-    key = (operation, cause_cls)
-    combined = _COMBINED.get(key)
-    if combined is None:
-        name = operation.__name__.removesuffix("Exception") + cause_cls.__name__
-        combined = type(name, (operation, cause_cls), {"__module__": __name__, "__doc__": cause_cls.__doc__})
-        _COMBINED[key] = combined
+    combined = _combined_class(operation, cause_cls)
     error = combined(
         cause.message,
         status_code=cause.status_code,
@@ -325,3 +339,39 @@ def operation_error(operation: type[CommunicationException], cause: FLClientErro
     if isinstance(cause, UnsafeModelError):
         error.refused = cause.refused  # type: ignore[attr-defined]
     return error
+
+
+def _class_reference(cls: type[FLClientError]) -> object:
+    """What pickle stores for ``cls``: the class, or the two classes a combined class is made of."""
+    for (operation, cause), combined in _COMBINED.items():
+        if combined is cls:
+            return (operation, cause)
+    return cls
+
+
+def _restore(reference: object, message: str) -> FLClientError:
+    if isinstance(reference, tuple):
+        operation, cause = reference
+        cls = _combined_class(operation, cause)
+    else:
+        cls = reference  # type: ignore[assignment]
+    error = cls.__new__(cls)
+    Exception.__init__(error, message)
+    return error
+
+
+def _without_credentials(response: httpx.Response) -> httpx.Response:
+    """A copy of a response whose request carries no secrets (see `FLClientError.__reduce__`)."""
+    try:
+        original: httpx.Request | None = response.request
+    except RuntimeError:  # a response built without a request
+        original = None
+    try:
+        content = response.content
+    except httpx.ResponseNotRead:
+        content = b""
+    request = None
+    if original is not None:
+        request = httpx.Request(original.method, original.url.copy_with(username=None, password=None))
+    headers = [(k, v) for k, v in response.headers.raw if k.lower() != b"set-cookie"]
+    return httpx.Response(response.status_code, headers=headers, content=content, request=request)

@@ -196,7 +196,8 @@ def load_model(
     ``mmap=True`` maps a ``torch.save`` file instead of reading it (paths only). The mapping is
     private (writing a tensor copies its pages) unless ``shared_mapping=True``: then writes go to
     the file's own pages, so training costs no copy; only for a file nobody else uses (a removed
-    temporary file).
+    temporary file). The shared mapping is set for this thread only; a torch whose mmap default is
+    process-wide gets a private mapping instead (see `_mmap_options_are_thread_local`).
     """
     source: str | os.PathLike[str] | IO[bytes] = file
     _check_complete(source)
@@ -208,8 +209,8 @@ def load_model(
             raise ModelSerializationError(f"invalid TorchScript archive: {exc}") from exc
     # only torch.save's zip format can be mapped; legacy (pre-1.6) files are read
     use_mmap = mmap and isinstance(source, str | os.PathLike) and zipfile.is_zipfile(source)
-    mapping = contextlib.nullcontext()
-    if use_mmap and shared_mapping:
+    mapping: contextlib.AbstractContextManager[Any] = contextlib.nullcontext()
+    if use_mmap and shared_mapping and _mmap_options_are_thread_local():
         mapping = torch.serialization.set_default_mmap_options(mmap_module.MAP_SHARED)
     try:
         if trust_remote_code:
@@ -227,6 +228,26 @@ def load_model(
         raise ModelSerializationError(f"invalid model file: {_first_line(exc)}") from exc
     except (RuntimeError, EOFError, ValueError, OSError, zipfile.BadZipFile) as exc:
         raise ModelSerializationError(f"invalid model file: {_first_line(exc)}") from exc
+
+
+@functools.cache
+def _mmap_options_are_thread_local() -> bool:
+    """True when torch keeps its default mmap flags per thread (a ``ContextVar``, torch 2.13).
+
+    ``set_default_mmap_options`` is documented as a global default: where it is one, a user's own
+    ``torch.load(mmap=True)`` in another thread during our load would map THEIR file shared, and
+    their training would write into it. Then no shared mapping is used at all (a private mapping
+    copies the pages training writes: more memory, nobody's file touched).
+    """
+    from contextvars import ContextVar
+
+    try:
+        from torch.utils.serialization import config
+
+        entry = config._config["load.mmap_flags"]
+    except (ImportError, AttributeError, KeyError):
+        return False
+    return isinstance(getattr(entry, "user_override", None), ContextVar)
 
 
 _ZIP_MAGIC = b"PK\x03\x04"

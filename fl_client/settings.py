@@ -7,10 +7,38 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._core.config import DEFAULT_BASE_URL, DEFAULT_SERVER_HOST, DEFAULT_SERVER_PORT
+from ._core.config import (
+    DEFAULT_BASE_URL,
+    DEFAULT_BODY_TIMEOUT,
+    DEFAULT_KILL_TIMEOUT,
+    DEFAULT_LOG_DIR,
+    DEFAULT_LOG_KEEP,
+    DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONCURRENT_RUNS,
+    DEFAULT_SERVER_HOST,
+    DEFAULT_SERVER_PORT,
+    DEFAULT_SHARED_SECRET_HEADER,
+    DEFAULT_SHUTDOWN_GRACE,
+)
 from .exceptions import ConfigurationError
 
 __all__ = ["Settings"]
+
+
+def _number(
+    env: Mapping[str, str], name: str, kind: type[int] | type[float], default: float, low: float
+) -> float:
+    """``env[name]`` as a number of at least ``low``, else ``default``; a typed error names the variable."""
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = kind(text)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, not {text!r}") from None
+    if value < low:
+        raise ConfigurationError(f"{name} must be at least {low}, not {value}")
+    return value
 
 
 def _split(value: str | None) -> tuple[str, ...]:
@@ -37,7 +65,18 @@ class Settings:
                                                 class names allowed when unpacking models
     ``FL_CLIENT_TRUST_REMOTE_CODE``             ``trust_remote_code``: ``1`` allows unrestricted
                                                 unpickling of downloaded models (unsafe)
+    ``FL_CLIENT_LOG_DIR``                       ``log_dir`` (fl-client-runs)
+    ``FL_CLIENT_LOG_KEEP``                      ``log_keep`` (1000; 0 keeps all)
+    ``FL_CLIENT_MAX_CONCURRENT``                ``max_concurrent`` (4)
+    ``FL_CLIENT_GRACE_PERIOD``                  ``grace_period`` (30 s)
+    ``FL_CLIENT_KILL_TIMEOUT``                  ``kill_timeout`` (5 s)
+    ``FL_CLIENT_BODY_TIMEOUT``                  ``body_timeout`` (10 s)
+    ``FL_CLIENT_MAX_BODY_BYTES``                ``max_body_bytes`` (1 MiB)
+    ``FL_CLIENT_SHARED_SECRET_HEADER``          ``shared_secret_header`` (X-FL-Client-Secret)
     =========================================== ====================================
+
+    The last group configures ``fl-client serve``; its options win over them. Keeping the
+    fallback here, not in the command line code, leaves it the same whatever parses the options.
     """
 
     base_url: str = DEFAULT_BASE_URL
@@ -49,6 +88,14 @@ class Settings:
     communication_module: str | None = None
     trusted_classes: tuple[str, ...] = field(default_factory=tuple)
     trust_remote_code: bool = False
+    log_dir: str = DEFAULT_LOG_DIR
+    log_keep: int = DEFAULT_LOG_KEEP
+    max_concurrent: int = DEFAULT_MAX_CONCURRENT_RUNS
+    grace_period: float = DEFAULT_SHUTDOWN_GRACE
+    kill_timeout: float = DEFAULT_KILL_TIMEOUT
+    body_timeout: float = DEFAULT_BODY_TIMEOUT
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
+    shared_secret_header: str = DEFAULT_SHARED_SECRET_HEADER
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -73,6 +120,14 @@ class Settings:
             communication_module=env.get("FL_CLIENT_COMMUNICATION_MODULE") or None,
             trusted_classes=_split(env.get("FL_CLIENT_TRUSTED_CLASSES")),
             trust_remote_code=env.get("FL_CLIENT_TRUST_REMOTE_CODE", "").lower() in {"1", "true", "yes"},
+            log_dir=env.get("FL_CLIENT_LOG_DIR") or DEFAULT_LOG_DIR,
+            log_keep=int(_number(env, "FL_CLIENT_LOG_KEEP", int, DEFAULT_LOG_KEEP, 0)),
+            max_concurrent=int(_number(env, "FL_CLIENT_MAX_CONCURRENT", int, DEFAULT_MAX_CONCURRENT_RUNS, 1)),
+            grace_period=_number(env, "FL_CLIENT_GRACE_PERIOD", float, DEFAULT_SHUTDOWN_GRACE, 0),
+            kill_timeout=_number(env, "FL_CLIENT_KILL_TIMEOUT", float, DEFAULT_KILL_TIMEOUT, 0),
+            body_timeout=_number(env, "FL_CLIENT_BODY_TIMEOUT", float, DEFAULT_BODY_TIMEOUT, 0.001),
+            max_body_bytes=int(_number(env, "FL_CLIENT_MAX_BODY_BYTES", int, DEFAULT_MAX_BODY_BYTES, 1)),
+            shared_secret_header=env.get("FL_CLIENT_SHARED_SECRET_HEADER") or DEFAULT_SHARED_SECRET_HEADER,
         )
 
     def resolved_working_directory(self) -> Path:

@@ -6,6 +6,7 @@ import contextlib
 import json
 import socket
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,6 +57,8 @@ class RecordingDispatcher(ScriptDispatcher):
 
     def __init__(self, *, gate: threading.Event | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("settings", Settings(script_path="train.py"))
+        # never the default ./fl-client-runs: tests write only to temporary folders
+        kwargs.setdefault("log_dir", Path(tempfile.gettempdir()) / "fl-client-test-runs")
         super().__init__(**kwargs)
         self.gate = gate
         self.executed: list[RunKey] = []

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 import os
 import re
 import signal
@@ -12,6 +11,7 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from uuid import UUID
 
 import httpx
 import pytest
@@ -234,24 +234,38 @@ def test_the_console_script_is_installed() -> None:
     assert result.returncode == 0 and "--max-concurrent" in result.stdout
 
 
-def test_client_id_is_looked_up_from_the_credentials(
-    api: ContractServer, caplog: pytest.LogCaptureFixture
+def test_serve_hands_scripts_the_looked_up_id_and_token_instead_of_the_password(
+    api: ContractServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conftest import BASIC, CLIENT_ID
+    from conftest import BASIC, CLIENT_ID, TOKEN
+    from notification_helpers import script_settings
 
-    from fl_client import Settings
-    from fl_client.cli.serve import _lookup_client_id
+    from fl_client import ScriptDispatcher
+    from fl_client.cli.serve import watch_identity
 
-    api.expect("GET", "/api/users/myself/", status=200, json_body={
-        "username": "alice", "first_name": "", "last_name": "", "email": "", "id": CLIENT_ID,
-        "actor": False, "client": True, "message_endpoint": "http://127.0.0.1:8101/"})  # fmt: skip
-    api.expect("GET", "/api/users/myself/", status=401, json_body={"detail": "Invalid username/password."},
-               headers={"WWW-Authenticate": "Token"})  # fmt: skip
-    settings = Settings(base_url=api.url)
-    assert str(_lookup_client_id(settings, BASIC)) == CLIENT_ID
-    with caplog.at_level(logging.WARNING):
-        assert _lookup_client_id(settings, BASIC) is None
-    assert "FL_CLIENT_CLIENT_ID" in caplog.text and BASIC.split()[1] not in caplog.text
+    user = {"username": "alice", "first_name": "", "last_name": "", "email": "", "id": CLIENT_ID,
+            "actor": False, "client": True, "message_endpoint": "http://127.0.0.1:8101/"}  # fmt: skip
+    api.expect("GET", "/api/users/myself/", status=200, json_body=user)
+    api.expect("GET", f"/api/users/{CLIENT_ID}/", status=200, json_body={**user, "token": TOKEN})
+    records = tmp_path / "records"
+    records.mkdir()
+    monkeypatch.setenv("RECORD_DIR", str(records))
+    monkeypatch.setenv("FL_CLIENT_PASSWORD", PASSWORD)
+    (tmp_path / "work").mkdir()
+    dispatcher = ScriptDispatcher(
+        settings=script_settings(tmp_path / "work"), authorization=BASIC, log_dir=tmp_path / "logs"
+    )
+    with dispatcher:
+        watcher = watch_identity(dispatcher, api.url, BASIC)
+        assert watcher.found.wait(10)
+        watcher.stop()
+        dispatcher.submit("train", UUID(TRAINING_ID), 0, UUID(GLOBAL_MODEL_ID))
+        assert dispatcher.wait_idle(20)
+    env = json.loads((records / "train-0.json").read_text())["env"]
+    assert env["FL_CLIENT_AUTHORIZATION"] == f"Token {TOKEN}"
+    assert env["FL_CLIENT_CLIENT_ID"] == CLIENT_ID
+    assert "FL_CLIENT_PASSWORD" not in env and PASSWORD not in json.dumps(env)
+    assert api.requests[0].headers["Authorization"] == BASIC
 
 
 def test_download_command_writes_the_file(
@@ -282,3 +296,87 @@ def test_download_command_needs_credentials(monkeypatch: pytest.MonkeyPatch, tmp
     for name in ("FL_CLIENT_TOKEN", "FL_CLIENT_USERNAME", "FL_CLIENT_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
     assert main(["download", "35331953-e6bf-4a47-bba6-a821465254db", "-o", str(tmp_path / "m")]) == EXIT_ERROR
+
+
+def test_download_interrupted_by_ctrl_c_leaves_no_partial_file(
+    api: ContractServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from contextlib import contextmanager
+
+    from conftest import MODEL_ID, TOKEN
+
+    import fl_client.cli.download
+    from fl_client.cli import EXIT_INTERRUPTED
+
+    def ctrl_c(done: int, total: int | None) -> None:  # the user presses Ctrl-C once bytes are on disk
+        if done:
+            assert (tmp_path / "model.pt.part").stat().st_size == done
+            raise KeyboardInterrupt
+
+    @contextmanager
+    def progress(label: str) -> Iterator[object]:  # what a terminal's progress bar would be called as
+        yield ctrl_c
+
+    monkeypatch.setattr(fl_client.cli.download, "transfer_progress", progress)
+    api.expect("GET", f"/api/models/{MODEL_ID}/", status=200, body=bytes(4 << 20),
+               content_type="application/octet-stream")  # fmt: skip
+    monkeypatch.setenv("FL_CLIENT_TOKEN", TOKEN)
+    code = main(["download", MODEL_ID, "-o", str(tmp_path / "model.pt"), "--base-url", api.url])
+    assert code == EXIT_INTERRUPTED
+    assert list(tmp_path.iterdir()) == []
+
+
+SERVE_VARIABLES = {
+    "FL_CLIENT_LOG_DIR": ("--log-dir", "runs-here", "log_dir", "runs-there"),
+    "FL_CLIENT_LOG_KEEP": ("--log-keep", "7", "log_keep", "8"),
+    "FL_CLIENT_MAX_CONCURRENT": ("--max-concurrent", "2", "max_concurrent", "3"),
+    "FL_CLIENT_GRACE_PERIOD": ("--grace-period", "1.5", "grace_period", "2.5"),
+    "FL_CLIENT_KILL_TIMEOUT": ("--kill-timeout", "0.5", "kill_timeout", "0.25"),
+    "FL_CLIENT_BODY_TIMEOUT": ("--body-timeout", "3", "body_timeout", "4"),
+    "FL_CLIENT_MAX_BODY_BYTES": ("--max-body-bytes", "2048", "max_body_bytes", "4096"),
+    "FL_CLIENT_SHARED_SECRET_HEADER": ("--shared-secret-header", "X-A", "shared_secret_header", "X-B"),
+}
+
+
+def _serve_settings_from(argv: list[str], env: dict[str, str]) -> object:
+    """The settings `fl-client serve ARGV` would run with in environment ``env``."""
+    import dataclasses
+
+    from fl_client.cli._common import Target
+    from fl_client.cli.serve import ServeOptions, _serve_settings, serve_command
+
+    params = serve_command.make_context("serve", argv).params
+    names = {f.name for f in dataclasses.fields(ServeOptions)}
+    options = ServeOptions(**{k: v for k, v in params.items() if k in names})
+    return _serve_settings(
+        options, Target(base_url="http://127.0.0.1:1", authorization=None, profile="default"), env
+    )
+
+
+def test_every_serve_option_has_an_environment_variable_and_the_option_wins(tmp_path: Path) -> None:
+    from fl_client.cli.serve import serve_command
+
+    (tmp_path / "train.py").write_text("")
+    base = {"FL_DEMONSTRATOR_TRAINING_WORKING_DIRETORY": str(tmp_path)}
+    env = {**base, **{name: value for name, (_, value, _, _) in SERVE_VARIABLES.items()}}
+    from_env = _serve_settings_from(["--script", "train.py"], env)
+    options = ["--script", "train.py"]
+    for option, _, _, other in SERVE_VARIABLES.values():
+        options += [option, other]
+    from_options = _serve_settings_from(options, env)
+    for _, value, field, other in SERVE_VARIABLES.values():
+        kind = type(getattr(from_env, field))
+        assert getattr(from_env, field) == kind(value)
+        assert getattr(from_options, field) == kind(other)
+    help_text = serve_command.get_help(serve_command.make_context("serve", ["--script", "x"]))
+    for name in SERVE_VARIABLES:
+        assert name in help_text
+
+
+def test_a_bad_serve_variable_is_a_configuration_error_naming_it() -> None:
+    from fl_client import Settings
+
+    with pytest.raises(ConfigurationError, match="FL_CLIENT_MAX_CONCURRENT"):
+        Settings.from_env({"FL_CLIENT_MAX_CONCURRENT": "many"})
+    with pytest.raises(ConfigurationError, match="FL_CLIENT_BODY_TIMEOUT"):
+        Settings.from_env({"FL_CLIENT_BODY_TIMEOUT": "-1"})

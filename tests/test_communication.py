@@ -386,3 +386,55 @@ def test_upload_swag_error_carries_the_servers_text(api: ContractServer) -> None
     with pytest.raises(SwagUploadException) as info:
         make(api).upload_swag(torch.zeros(2), torch.zeros(2), 1)
     assert isinstance(info.value, InternalServerError) and info.value.server_message == text
+
+
+# ----------------------------------------------------------------------------- reference extension points
+
+
+def test_get_headers_override_is_sent_with_every_request(api: ContractServer) -> None:
+    class Tagged(Communication):
+        def get_headers(self) -> dict[str, str]:
+            return {**super().get_headers(), "X-Site": "plant-7"}
+
+    api.expect("GET", f"/api/models/{MODEL_ID}/", status=200, body=torch_bytes(small_model()),
+               content_type="application/octet-stream")  # fmt: skip
+    api.expect("POST", f"/api/models/{MODEL_ID}/metrics/", status=201,
+               json_body={"detail": "Model Metrics Upload Accepted", "model_id": MODEL_ID})  # fmt: skip
+    comm = Tagged.from_user_password(
+        UUID(CLIENT_ID), UUID(TRAINING_ID), 0, UUID(MODEL_ID), "alice", SECRET, base_url=api.url
+    )
+    comm.download_model()
+    comm.upload_metrics({"acc": 1})
+    assert [r.headers.get("X-Site") for r in api.requests] == ["plant-7", "plant-7"]
+    assert all(r.headers["Authorization"] == BASIC for r in api.requests)
+    assert SECRET not in repr(comm.api.get_httpx_client().auth)
+
+
+def test_upload_metrics_takes_a_per_call_timeout() -> None:
+    import socket
+    import threading
+
+    from fl_client.exceptions import APITimeoutError
+
+    with socket.socket() as listener:  # accepts, reads, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(4)
+        release = threading.Event()
+
+        def serve() -> None:
+            conn, _ = listener.accept()
+            with conn:
+                conn.recv(65536)
+                release.wait(30)
+
+        threading.Thread(target=serve, daemon=True).start()
+        comm = Communication.from_user_password(
+            UUID(CLIENT_ID), UUID(TRAINING_ID), 0, UUID(MODEL_ID), "alice", SECRET,
+            base_url=f"http://127.0.0.1:{listener.getsockname()[1]}", timeout=60, max_retries=0,
+        )  # fmt: skip
+        try:
+            with pytest.raises(MetricsUploadException) as info:
+                comm.upload_metrics({"acc": 1}, timeout=0.3)
+        finally:
+            release.set()
+    assert isinstance(info.value, APITimeoutError)

@@ -100,7 +100,7 @@ def test_unknown_global_model_is_not_set_nor_inherited(
     env = json.loads((record_dir / "test-1.json").read_text())["env"]
     assert "FL_CLIENT_GLOBAL_MODEL_ID" not in env
     assert "FL_CLIENT_AUTHORIZATION" not in env and "FL_CLIENT_CLIENT_ID" not in env
-    with pytest.raises(ConfigurationError, match="FL_CLIENT_CLIENT_ID"):
+    with pytest.raises(ConfigurationError, match="FL_CLIENT_AUTHORIZATION"):
         Communication.from_env(env)
 
 
@@ -119,7 +119,7 @@ def test_a_failing_script_is_recorded_and_logged_with_its_tail(
     tmp_path: Path, record_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     monkeypatch.setenv("RECORD_EXIT", "3")
-    with caplog.at_level(logging.INFO, logger="fl_client"), make_dispatcher(tmp_path) as dispatcher:
+    with caplog.at_level(logging.INFO, logger="fl.client"), make_dispatcher(tmp_path) as dispatcher:
         run = dispatcher.submit("train", T, 2, G).run
         assert dispatcher.wait_idle(10)
     assert run.state is RunState.FAILED and run.returncode == 3
@@ -272,3 +272,96 @@ def test_from_env_keyword_arguments_win() -> None:
     assert comm.client_id == CLIENT_ID and comm.global_model_id == G and comm.round == 2
     assert str(comm.api.get_httpx_client().base_url).rstrip("/") == "http://server:8000"
     comm.close()
+
+
+@pytest.mark.skipif(os.name != "posix", reason="process groups are POSIX")
+def test_the_group_is_signalled_before_its_leader_is_reaped(
+    tmp_path: Path, record_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_killpg = os.killpg
+    sent: list[tuple[int, bool]] = []  # (signal, leader already reaped)
+
+    def killpg(pgid: int, signum: int) -> None:
+        try:
+            os.waitid(os.P_PID, pgid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+            reaped = False
+        except ChildProcessError:  # reaped: this pid (and group id) may now be anyone's
+            reaped = True
+        sent.append((signum, reaped))
+        real_killpg(pgid, signum)
+
+    monkeypatch.setattr(os, "killpg", killpg)
+    with make_dispatcher(tmp_path) as dispatcher:
+        dispatcher.submit("train", T, 5, L)
+        assert dispatcher.wait_idle(10)
+    assert dispatcher.runs()[0].state is RunState.SUCCEEDED
+    assert sent and all(not reaped for _, reaped in sent)
+
+
+def test_scripts_get_none_of_the_receivers_secrets(tmp_path: Path, record_dir: Path) -> None:
+    environment = {
+        **os.environ,
+        "FL_CLIENT_PASSWORD": "s3cr3t-password",
+        "FL_CLIENT_TOKEN": "68d2d144d087e03784e102f5f9c5e6efcb20f64e",
+        "FL_CLIENT_SHARED_SECRET": "proxy-secret",
+    }
+    with make_dispatcher(tmp_path, environment=environment) as dispatcher:
+        dispatcher.submit("train", T, 6, L)
+        assert dispatcher.wait_idle(10)
+    env = json.loads((record_dir / "train-6.json").read_text())["env"]
+    for name in ("FL_CLIENT_PASSWORD", "FL_CLIENT_TOKEN", "FL_CLIENT_SHARED_SECRET"):
+        assert name not in env
+    assert env["FL_CLIENT_AUTHORIZATION"] == AUTH  # what the script needs, and only that
+
+
+def test_identity_watcher_keeps_asking_until_the_server_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    from faults import FaultServer, respond
+
+    from fl_client.participant.identity import IdentityWatcher
+
+    user = {"username": "alice", "first_name": "", "last_name": "", "email": "", "id": str(CLIENT_ID),
+            "actor": False, "client": True, "message_endpoint": "http://127.0.0.1:8101/"}  # fmt: skip
+    token = "68d2d144d087e03784e102f5f9c5e6efcb20f64e"
+    found: list[tuple[UUID, str | None]] = []
+    with FaultServer() as server:
+        server.push(
+            respond(502, {"error": "Bad Gateway"}),
+            respond(503, {"detail": "starting"}),
+            respond(502, {"error": "Bad Gateway"}),
+            respond(200, user),
+            respond(200, {**user, "token": token}),
+        )
+        watcher = IdentityWatcher(
+            base_url=server.url,
+            authorization=AUTH,
+            on_found=lambda *found_now: found.append(found_now),
+            retry_delay=0.01,
+            max_delay=0.02,
+        )
+        watcher.start()
+        assert watcher.found.wait(10)
+        watcher.stop()
+    assert found == [(CLIENT_ID, f"Token {token}")]
+    assert [r.path for r in server.requests] == ["/api/users/myself/"] * 4 + [f"/api/users/{CLIENT_ID}/"]
+
+
+def test_old_trainings_are_forgotten_and_the_map_stays_bounded(tmp_path: Path, record_dir: Path) -> None:
+    trainings = [UUID(int=n + 1) for n in range(3)]
+    with make_dispatcher(tmp_path, max_trainings=2) as dispatcher:
+        for training in trainings:
+            dispatcher.note_global_model(training, G)
+            dispatcher.submit("train", training, 1, L)
+            assert dispatcher.wait_idle(10)
+        assert {run.key.training_id for run in dispatcher.runs()} == set(trainings[1:])
+        assert dispatcher.global_model_id(trainings[0]) is None
+        assert dispatcher.submit("train", trainings[2], 1, L).duplicate  # remembered ones still de-duplicate
+        assert dispatcher.wait_idle(10)
+
+
+def test_run_logs_beyond_the_retention_are_removed(tmp_path: Path, record_dir: Path) -> None:
+    with make_dispatcher(tmp_path, log_keep=2) as dispatcher:
+        for round_ in range(4):
+            dispatcher.submit("train", T, round_, L)
+            assert dispatcher.wait_idle(10)
+    logs = sorted(p.name for p in (tmp_path / "logs").iterdir())
+    assert len(logs) == 2 and "round2" in logs[0] and "round3" in logs[1]

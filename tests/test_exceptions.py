@@ -138,3 +138,57 @@ def test_every_httpx_error_is_translated(httpx_cls: type[httpx.HTTPError]) -> No
     # the specific row wins over the generic one
     row = next(row for row in _TRANSPORT_ERRORS if isinstance(exc, row[0]))
     assert row[2] in error.message
+
+
+# ----------------------------------------------------------------------------- pickling
+
+_AUTH = "Basic YWxpY2U6czNjcjN0LXBhc3N3b3Jk"  # alice:s3cr3t-password
+
+
+def _answered(status: int) -> httpx.Response:
+    request = httpx.Request(
+        "GET",
+        "http://alice:pw@server:8000/api/models/1/",
+        headers={"Authorization": _AUTH, "Cookie": "sessionid=abc"},
+    )
+    return httpx.Response(status, json={"detail": "Model 1 not found."}, request=request)
+
+
+def _every_exception() -> list[FLClientError]:
+    classes = [
+        obj for obj in vars(exceptions).values() if inspect.isclass(obj) and issubclass(obj, FLClientError)
+    ]
+    errors: list[FLClientError] = [
+        cls("boom", status_code=400, response=_answered(400), attempts=2) for cls in classes
+    ]
+    operations = [
+        c for c in classes if issubclass(c, CommunicationException) and c is not CommunicationException
+    ]
+    causes = [c for c in classes if not issubclass(c, CommunicationException)]
+    for operation in operations:
+        for cause in causes:
+            errors.append(operation_error(operation, cause("boom", status_code=400, response=_answered(400))))
+    errors.append(operation_error(ModelDownloadException, UnsafeModelError("u", refused="os.system")))
+    errors.append(status_error(_answered(400), operation="model download"))
+    return errors
+
+
+@pytest.mark.parametrize("error", _every_exception(), ids=lambda e: type(e).__name__)
+def test_every_exception_pickles_without_credentials(error: FLClientError) -> None:
+    import pickle
+
+    data = pickle.dumps(error)
+    assert b"YWxpY2U6czNjcjN0LXBhc3N3b3Jk" not in data and b"sessionid" not in data and b"pw@" not in data
+    back = pickle.loads(data)
+    assert type(back) is type(error)
+    assert (str(back), back.status_code, back.server_message, back.attempts) == (
+        str(error), error.status_code, error.server_message, error.attempts,
+    )  # fmt: skip
+    assert getattr(back, "refused", None) == getattr(error, "refused", None)
+    if error.response is not None:
+        assert back.response is not None
+        assert (back.response.status_code, back.response.content) == (
+            error.response.status_code, error.response.content,
+        )  # fmt: skip
+        assert back.response.request.url.path == "/api/models/1/"
+        assert "authorization" not in back.response.request.headers

@@ -148,7 +148,7 @@ def test_a_failing_script_does_not_change_the_answer_and_is_logged(
 ) -> None:
     receiver, _ = scripted
     monkeypatch.setenv("RECORD_EXIT", "1")
-    with caplog.at_level(logging.INFO, logger="fl_client"):
+    with caplog.at_level(logging.INFO, logger="fl.client"):
         assert client.post(receiver.url, json=notification("MODEL_TEST_ROUND", round=5)).status_code == 202
         assert receiver.dispatcher.wait_idle(10)
         assert client.post(receiver.url, json=notification("MODEL_TEST_ROUND", round=6)).status_code == 202
@@ -504,3 +504,73 @@ def test_a_burst_of_1000_notifications_from_concurrent_senders(capsys: pytest.Ca
             f"\nburst: 1000 notifications from {senders} senders in {total:.2f} s, p99 answer {p99 * 1000:.1f} ms"
         )
     assert p99 < 2.0
+
+
+# ---------------------------------------------------------------------------------------------
+# Slow peers hold bounded resources
+
+
+def test_trickled_header_bytes_hit_one_overall_deadline(
+    recording: tuple[NotificationReceiver, RecordingDispatcher],
+) -> None:
+    """One header byte per 50 ms never trips a per-read timeout, but the head has 0.5 s in all."""
+    receiver, _ = recording
+    started = time.monotonic()
+    ended = False
+    with socket.create_connection(("127.0.0.1", receiver.port), timeout=5) as sock:
+        sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")
+        sock.settimeout(0.05)
+        while not ended and time.monotonic() - started < 5:
+            try:
+                sock.recv(1)  # EOF or an answer: the receiver ended the request
+                ended = True
+            except TimeoutError:
+                try:
+                    sock.sendall(b"X")
+                except OSError:
+                    ended = True
+            except OSError:
+                ended = True
+    assert ended and time.monotonic() - started < 3
+
+
+def test_200_slow_connections_do_not_delay_a_real_notification(
+    recording: tuple[NotificationReceiver, RecordingDispatcher], client: httpx.Client
+) -> None:
+    receiver, _ = recording
+    receiver.body_timeout = 30.0  # slow peers keep their threads for the whole test
+    slow = []
+    try:
+        for _ in range(200):
+            sock = socket.create_connection(("127.0.0.1", receiver.port), timeout=5)
+            sock.sendall(b"POST / HTTP/1.1\r\nHost: x\r\n")  # never finished
+            slow.append(sock)
+        answer = client.post(receiver.url, json=notification("TRAINING_START"), timeout=5)
+        assert answer.status_code == 200
+    finally:
+        for sock in slow:
+            sock.close()
+
+
+def test_connections_beyond_the_limit_get_503_without_a_thread() -> None:
+    dispatcher = RecordingDispatcher()
+    receiver = NotificationReceiver(
+        dispatcher=dispatcher, host="127.0.0.1", port=0, body_timeout=30, max_connections=4
+    )
+    with running(receiver):
+        held = [socket.create_connection(("127.0.0.1", receiver.port), timeout=5) for _ in range(4)]
+        try:
+            # connections are accepted in order: these four hold every slot
+            status, headers, body = raw_exchange(receiver.port, b"POST / HTTP/1.1\r\n")
+            assert status == 503 and headers["retry-after"] == "1"
+            assert "too many connections" in json.loads(body)["detail"]
+        finally:
+            for sock in held:
+                sock.close()
+        # closed connections free their slots
+        deadline = time.monotonic() + 5
+        while True:
+            answer = httpx.post(receiver.url, json=notification("TRAINING_START"), timeout=5)
+            if answer.status_code == 200 or time.monotonic() > deadline:
+                break
+        assert answer.status_code == 200

@@ -7,6 +7,7 @@ the message or the logs. Uploads must never reach the server twice for one round
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -43,6 +44,8 @@ FAST = RetryPolicy(max_retries=2, initial_delay=0.01, max_delay=0.02)
 MODEL_PATH = f"/api/models/{MODEL_ID}/"
 UPLOADED = {"detail": "Model Update Accepted"}
 METRICS_OK = {"detail": "Model Metrics Upload Accepted", "model_id": MODEL_ID}
+USER = {"username": "alice", "first_name": "", "last_name": "", "email": "", "id": CLIENT_ID,
+        "actor": False, "client": True, "message_endpoint": "http://127.0.0.1:8101/"}  # fmt: skip
 META = {"id": MODEL_ID, "round": 0, "name": "m", "description": "d", "input_shape": None, "preprocessing": None,
         "owner": CLIENT_ID, "has_preprocessing": False, "stats": None}  # fmt: skip
 
@@ -192,7 +195,7 @@ def test_metrics_503_is_retried_after_the_server_shows_none_stored(faults: Fault
 def test_metrics_whose_answer_was_lost_are_not_sent_twice(faults: FaultServer) -> None:
     stored = [{"id": 1, "identifier": None, "key": "acc", "value_float": 0.5, "value_binary": None, "step": 0,
                "model": MODEL_ID, "reporter": CLIENT_ID}]  # fmt: skip
-    faults.push(close_before_answer(), respond(200, stored))
+    faults.push(close_before_answer(), respond(200, stored), respond(200, USER))
     assert comm_for(faults.url).upload_metrics({"acc": 0.5}) is True
     assert len(posts(faults)) == 1
 
@@ -214,6 +217,8 @@ class StatefulServer:
             if self.lose_answer:
                 return
             respond(201, UPLOADED)(conn, request)  # type: ignore[arg-type]
+        elif request.path == "/api/users/myself/":
+            respond(200, USER)(conn, request)  # type: ignore[arg-type]
         elif request.path.endswith("/metadata/"):
             respond(200, META)(conn, request)  # type: ignore[arg-type]
         elif request.path.endswith("/models/"):
@@ -257,18 +262,22 @@ def test_upload_cut_off_midway_is_retried_once_the_server_shows_nothing_stored(f
     assert state.stored == 1 and len(posts(faults)) == 2
 
 
-def test_upload_that_never_connects_is_retried_then_typed(caplog: pytest.LogCaptureFixture) -> None:
-    listener, fillers = blackhole()
-    try:
-        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
-        comm = comm_for(url, timeout=0.3)
-        comm.global_model_id = UUID(MODEL_ID)
-        with caplog.at_level(logging.DEBUG), pytest.raises(ModelUploadException) as info:
-            comm.upload_model(small_model(), {}, 10)
-    finally:
-        for sock in (listener, *fillers):
-            sock.close()
-    assert isinstance(info.value, APITimeoutError) and info.value.attempts == 3
+def test_upload_that_never_connects_is_retried_then_typed(
+    faults: FaultServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The training lookup is answered, then the server goes away: every POST is refused before
+    it leaves, so the upload is retried (no duplicate is possible) and then raised, typed."""
+
+    def answer_then_vanish(conn: object, request: Request) -> None:
+        respond(200, TRAINING)(conn, request)  # type: ignore[arg-type]
+        faults._sock.shutdown(socket.SHUT_RDWR)  # nothing listens any more: connections are refused
+
+    faults.push(answer_then_vanish)
+    with caplog.at_level(logging.DEBUG), pytest.raises(ModelUploadException) as info:
+        comm_for(faults.url).upload_model(small_model(), {}, 10)
+    assert isinstance(info.value, APIConnectionError) and info.value.attempts == 3
+    assert f"POST {MODEL_PATH}" in str(info.value) and "could not connect" in str(info.value)
+    assert [(r.method, r.path) for r in faults.requests] == [("GET", f"/api/trainings/{TRAINING_ID}/")]
     assert_clean(info.value, caplog)
 
 
@@ -278,7 +287,7 @@ def test_swag_statistics_whose_answer_was_lost_are_not_sent_twice(faults: FaultS
          "model": MODEL_ID, "reporter": CLIENT_ID}
         for n, key in enumerate(["SWAG First Moment Local", "SWAG Second Moment Local"])
     ]  # fmt: skip
-    faults.push(close_before_answer(), respond(200, stored))
+    faults.push(close_before_answer(), respond(200, stored), respond(200, USER))
     moment = small_model().state_dict()["0.bias"]
     assert comm_for(faults.url).upload_swag(moment, moment, 3) is True
     assert len(posts(faults)) == 1

@@ -140,7 +140,7 @@ def test_shutdown_kills_a_running_warm_run_and_the_parent(rig: Rig) -> None:
 def test_plain_scripts_keep_the_cold_path(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     assert is_warm_capable(RECORD_SCRIPT) is not None
     assert is_warm_capable(SCRIPT) is None
-    with caplog.at_level(logging.WARNING, "fl_client.warm"):
+    with caplog.at_level(logging.WARNING, "fl.client.warm"):
         rig = Rig(tmp_path, RECORD_SCRIPT)
     try:
         assert "does not use fl_client.TrainingScript" in caplog.text
@@ -157,7 +157,7 @@ def test_plain_scripts_keep_the_cold_path(tmp_path: Path, caplog: pytest.LogCapt
 
 @pytest.mark.parametrize("rig", [{"WARM_START_THREAD": "1"}], indirect=True, ids=["1"])
 def test_a_script_that_starts_threads_at_import_runs_cold(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.WARNING, "fl_client.warm"):
+    with caplog.at_level(logging.WARNING, "fl.client.warm"):
         runs = [rig.submit("train", 0), rig.submit("train", 1)]
         assert rig.dispatcher.wait_idle(WAIT)
     assert "started threads" in caplog.text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Generator
+from collections.abc import Callable, Generator, Mapping
 
 import httpx
 
@@ -12,6 +12,7 @@ from ..exceptions import ConfigurationError
 
 __all__ = [
     "AuthorizationHeader",
+    "HeadersAuth",
     "basic_authorization",
     "redact",
     "resolve_authorization",
@@ -89,3 +90,22 @@ class AuthorizationHeader(httpx.Auth):
 
     def __repr__(self) -> str:
         return f"AuthorizationHeader({redact(self._value)})"
+
+
+class HeadersAuth(httpx.Auth):
+    """Sets the headers a function returns, asked anew for each request (`Communication.get_headers`).
+
+    The function is the reference client's extension point: a subclass that adds a header or
+    refreshes its credential is honoured on every request. The repr names the headers, not their values.
+    """
+
+    def __init__(self, headers: Callable[[], Mapping[str, str]]) -> None:
+        self._headers = headers
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        for name, value in self._headers().items():
+            request.headers[name] = value
+        yield request
+
+    def __repr__(self) -> str:
+        return "HeadersAuth(<headers from get_headers()>)"

@@ -7,15 +7,20 @@ __all__ = [
     "DEFAULT_BODY_TIMEOUT",
     "DEFAULT_CATCH_UP_INTERVAL",
     "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_IDENTITY_MAX_DELAY",
+    "DEFAULT_IDENTITY_RETRY_DELAY",
     "DEFAULT_INITIAL_RETRY_DELAY",
     "DEFAULT_KILL_TIMEOUT",
     "DEFAULT_LOG_DIR",
+    "DEFAULT_LOG_KEEP",
     "DEFAULT_LOG_TAIL_LINES",
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_CONCURRENT_RUNS",
+    "DEFAULT_MAX_CONNECTIONS",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_MAX_RETRY_AFTER",
     "DEFAULT_MAX_RETRY_DELAY",
+    "DEFAULT_MAX_TRAININGS",
     "DEFAULT_POOL_TIMEOUT",
     "DEFAULT_READ_TIMEOUT",
     "DEFAULT_RUN_ATTEMPTS",
@@ -61,8 +66,18 @@ DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 # A whole request body must arrive within this many seconds (and an idle keep-alive connection is
 # closed after it): a half-sent or trickled body costs one thread for this long, never forever.
 DEFAULT_BODY_TIMEOUT = 10.0
+# Connections the receiver serves at once (one thread each); more are answered 503 at once. A
+# request's head, like its body, has `DEFAULT_BODY_TIMEOUT` in all, so a peer that trickles bytes
+# holds its thread that long at most: slow peers cost at most this many threads, and a real
+# notification finds a free one while fewer than this many are slow.
+DEFAULT_MAX_CONNECTIONS = 256
 # Header a proxy in front of the receiver may add with a shared secret (only checked when set).
 DEFAULT_SHARED_SECRET_HEADER = "X-FL-Client-Secret"  # noqa: S105 (a header name, not a secret)
+
+# The receiver asks who its credentials belong to until the server answers: first again after this
+# many seconds, then twice as long each time, at most the maximum.
+DEFAULT_IDENTITY_RETRY_DELAY = 1.0
+DEFAULT_IDENTITY_MAX_DELAY = 60.0
 
 # Script runs started by the receiver. Training scripts are heavy, so only a few run at once; the
 # rest queue. Rounds of one training never overlap (the server waits for uploads), so the limit
@@ -74,6 +89,13 @@ DEFAULT_SHUTDOWN_GRACE = 30.0
 DEFAULT_KILL_TIMEOUT = 5.0
 # One log file per run goes here (relative to the working directory of `fl-client serve`).
 DEFAULT_LOG_DIR = "fl-client-runs"
+# Run logs kept in the log directory: when a run starts, the oldest beyond this many are removed
+# (0 keeps all). Enough for every round of many trainings, yet a receiver running for months
+# does not fill its disk.
+DEFAULT_LOG_KEEP = 1000
+# Trainings whose runs the dispatcher remembers (to ignore duplicate notifications): beyond this
+# many, the finished runs of the training least recently notified are forgotten.
+DEFAULT_MAX_TRAININGS = 100
 # Lines of a failed run's log repeated in the receiver's log.
 DEFAULT_LOG_TAIL_LINES = 20
 # The run journal (SQLite) lives here (relative to the working directory of `fl-client serve`).
@@ -98,7 +120,7 @@ STREAM_QUEUE_CHUNKS = 4
 
 # How much httpcore asks the socket for per read. Its default, 64 KiB, caps a streamed download
 # at a few hundred MB/s on loopback (every 64 KiB passes through h11, httpcore and httpx); 1 MiB
-# reads measured 2-4x faster. Raised process-wide on the first model transfer (fl_client._core.transfer).
+# reads measured 2-4x faster. Only fl_client's own connections read this much (fl_client._core.reads).
 HTTP_READ_BYTES = 1024 * 1024
 
 # Random bytes in a multipart boundary (hex-encoded: twice as many characters, RFC 2046 allows 70).

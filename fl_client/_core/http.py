@@ -27,6 +27,7 @@ from .config import (
     DEFAULT_READ_TIMEOUT,
     DEFAULT_WRITE_TIMEOUT,
 )
+from .reads import large_read_transport
 from .retry import Outcome, RetryPolicy, arun_with_retries, run_with_retries
 
 __all__ = [
@@ -98,9 +99,11 @@ def create_client(
         headers={"Accept": "application/json"},
         httpx_args=httpx_args,
     )
-    # each httpx client gets its own kind of transport (a sync one breaks an AsyncClient)
-    if transport is not None:
-        client.set_httpx_client(_httpx_client(client, httpx.Client, transport))
+    # each httpx client gets its own kind of transport (a sync one breaks an AsyncClient); the sync
+    # one, which moves the models, reads large chunks (see fl_client._core.reads)
+    client.set_httpx_client(
+        _httpx_client(client, httpx.Client, transport if transport is not None else large_read_transport())
+    )
     if async_transport is not None:
         client.set_async_httpx_client(_httpx_client(client, httpx.AsyncClient, async_transport))
     return client

@@ -41,7 +41,6 @@ from fl_demonstrator_api.types import RequestFiles
 from ..exceptions import APIConnectionError, ModelSerializationError
 from ..progress import ProgressCallback
 from .config import (
-    HTTP_READ_BYTES,
     MODEL_FILE_NAME,
     RAM_STAGING_DIR,
     RAM_STAGING_MARGIN_BYTES,
@@ -79,20 +78,6 @@ def _once(attempt: Callable[[], Any]) -> Any:
 
 # Ask for the body as stored: Content-Length then counts the bytes we write, and nothing inflates.
 _DOWNLOAD_HEADERS = {"Accept-Encoding": "identity"}
-
-
-def _raise_http_read_size() -> None:
-    """Make httpcore read ``HTTP_READ_BYTES`` per socket read instead of 64 KiB (see _config).
-
-    httpcore has no per-client setting for this; its connection class reads the class attribute
-    ``READ_NUM_BYTES`` on every read. Raising it only changes how much one ``recv`` may return.
-    """
-    try:
-        from httpcore._sync.http11 import HTTP11Connection
-    except ImportError:  # pragma: no cover - a future httpcore without the attribute: keep its default
-        return
-    if getattr(HTTP11Connection, "READ_NUM_BYTES", HTTP_READ_BYTES) < HTTP_READ_BYTES:
-        HTTP11Connection.READ_NUM_BYTES = HTTP_READ_BYTES
 
 
 def staging_directory(size: int | None, directory: PathLike | None = None) -> PathLike | None:
@@ -168,7 +153,6 @@ def download_to_file(
     closed early, the connection broke) `APIConnectionError` is raised, and a temporary file this
     call created is removed. A body without Content-Length is complete when it ended cleanly.
     """
-    _raise_http_read_size()
     created: Path | None = None
     try:
         with client.stream("GET", path, headers=_DOWNLOAD_HEADERS, timeout=timeout) as response:
@@ -338,7 +322,6 @@ def upload_file(
     Raises `APIConnectionError` / `APITimeoutError` when no answer came, an `APIStatusError`
     subclass for any other status.
     """
-    _raise_http_read_size()
     return send(
         client,
         "POST",

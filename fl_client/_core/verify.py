@@ -9,7 +9,7 @@ have reached the server is repeated only when the server's state shows it was no
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from uuid import UUID
 
@@ -23,6 +23,7 @@ from .http import call, parsed_as
 from .retry import Outcome, RetryPolicy
 
 __all__ = [
+    "Identity",
     "TrainingSnapshot",
     "local_model_outcome",
     "metrics_of_model",
@@ -30,6 +31,10 @@ __all__ = [
     "training_snapshot",
     "upload_outcome",
 ]
+
+Identity = Callable[[], UUID | None]
+"""Returns the id of the user the credentials belong to (asked once, then cached), or None when
+it cannot be known; then nothing counts as "ours" and a lost answer is never repeated."""
 
 _logger = logging.getLogger("fl.client.retry")
 _ONCE = RetryPolicy(max_retries=0)
@@ -70,7 +75,7 @@ def upload_outcome(
     *,
     training_id: UUID | str,
     global_model_id: UUID | str,
-    client_id: UUID | str,
+    identity: Identity,
     round_: int,
     before: TrainingSnapshot,
 ) -> Outcome:
@@ -78,8 +83,9 @@ def upload_outcome(
 
     1. the global model's round moved past ``round_``: the round was aggregated, which needs
        every participant's upload, ours included -> APPLIED;
-    2. the training's models list holds a local model of ours for ``round_`` -> APPLIED
-       (the real server answers this list with 500 while we own a stored local model: UNKNOWN);
+    2. the training's models list holds a local model of ours (owned by the credentials' user,
+       ``identity``) for ``round_`` -> APPLIED (the real server answers this list with 500 while
+       we own a stored local model: UNKNOWN);
     3. ``local_models_arrived`` is unchanged since before the upload -> NOT_APPLIED; moved (maybe
        by another participant) -> UNKNOWN, and the caller does not repeat the upload.
     """
@@ -95,7 +101,7 @@ def upload_outcome(
         current_round = getattr(meta, "round_", None)
         if isinstance(current_round, int) and current_round > round_:
             return Outcome.APPLIED
-        if local_model_outcome(api, training_id=training_id, client_id=client_id, round_=round_) is (
+        if local_model_outcome(api, training_id=training_id, identity=identity, round_=round_) is (
             Outcome.APPLIED
         ):
             return Outcome.APPLIED
@@ -108,13 +114,13 @@ def upload_outcome(
     return Outcome.UNKNOWN
 
 
-def local_model_outcome(
-    api: Client, *, training_id: UUID | str, client_id: UUID | str, round_: int
-) -> Outcome:
-    """Does the training's models list hold a local model of ours for ``round_``?
+def local_model_outcome(api: Client, *, training_id: UUID | str, identity: Identity, round_: int) -> Outcome:
+    """Does the training's models list hold a local model of ours (owned by the credentials' user,
+    ``identity``, asked only when some local model of ``round_`` is there) for ``round_``?
 
     APPLIED when it does, NOT_APPLIED when the list is readable without one, UNKNOWN when it is
-    not (the real server answers 500 while we own any stored local model of the training, §5.5).
+    not (the real server answers 500 while we own any stored local model of the training, §5.5)
+    or when whose models they are cannot be known.
     """
     try:
         models = call(
@@ -129,10 +135,13 @@ def local_model_outcome(
         return Outcome.UNKNOWN
     if not isinstance(models, list):
         return Outcome.UNKNOWN
-    ours = any(
-        isinstance(m, LocalModel) and str(m.owner) == str(client_id) and m.round_ == round_ for m in models
-    )
-    return Outcome.APPLIED if ours else Outcome.NOT_APPLIED
+    owners = {str(m.owner) for m in models if isinstance(m, LocalModel) and m.round_ == round_}
+    if not owners:
+        return Outcome.NOT_APPLIED
+    me = identity()
+    if me is None:
+        return Outcome.UNKNOWN
+    return Outcome.APPLIED if str(me) in owners else Outcome.NOT_APPLIED
 
 
 def metrics_of_model(api: Client, model_id: UUID | str) -> list[Metric] | None:
@@ -155,13 +164,26 @@ def metrics_of_model(api: Client, model_id: UUID | str) -> list[Metric] | None:
 
 
 def metrics_outcome(
-    api: Client, *, model_id: UUID | str, client_id: UUID | str, names: Collection[str], round_: int
+    api: Client, *, model_id: UUID | str, identity: Identity, names: Collection[str], round_: int
 ) -> Outcome:
-    """Were our metrics stored? The model's metrics hold the reporter, key and step (= round)."""
+    """Were our metrics stored? The model's metrics hold the reporter, key and step (= round).
+
+    No metric of these names for this round -> NOT_APPLIED, whoever reported. Otherwise "ours"
+    means reported by the credentials' user (``identity``, asked only then): all names there ->
+    APPLIED; some, or an unknown identity -> UNKNOWN (the caller raises, never re-sends).
+    """
     metrics = metrics_of_model(api, model_id)
     if metrics is None:
         return Outcome.UNKNOWN
-    ours = {m.key for m in metrics if str(m.reporter) == str(client_id) and m.step == round_}
-    if ours and set(names) <= ours:
+    wanted = set(names)
+    candidates = [m for m in metrics if m.step == round_ and m.key in wanted]
+    if not candidates:
+        return Outcome.NOT_APPLIED
+    me = identity()
+    if me is None:
+        _logger.warning("metrics check: cannot tell whose metrics are stored (identity unknown)")
+        return Outcome.UNKNOWN
+    ours = {m.key for m in candidates if str(m.reporter) == str(me)}
+    if ours and wanted <= ours:
         return Outcome.APPLIED
     return Outcome.NOT_APPLIED if not ours else Outcome.UNKNOWN

@@ -26,6 +26,7 @@ from ._common import (
     EXIT_AUTH,
     EXIT_ERROR,
     EXIT_FAILED,
+    EXIT_INTERRUPTED,
     EXIT_NETWORK,
     EXIT_NOT_FOUND,
     EXIT_OK,
@@ -41,6 +42,7 @@ __all__ = [
     "EXIT_AUTH",
     "EXIT_ERROR",
     "EXIT_FAILED",
+    "EXIT_INTERRUPTED",
     "EXIT_NETWORK",
     "EXIT_NOT_FOUND",
     "EXIT_OK",
@@ -115,8 +117,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except click.exceptions.Exit as stop:
         return stop.exit_code
     except click.Abort:
-        click.echo("Aborted.", err=True)
-        return 130
+        click.echo("fl-client: interrupted", err=True)
+        return EXIT_INTERRUPTED
     except click.ClickException as error:
         error.show()
         return EXIT_USAGE if isinstance(error, click.UsageError) else EXIT_ERROR

@@ -60,6 +60,8 @@ def recovery_options(func: F) -> F:
         click.option("--state-dir", help=_state_dir_help()),
         click.option(
             "--run-attempts",
+            envvar="FL_CLIENT_RUN_ATTEMPTS",
+            show_envvar=True,
             type=int,
             default=DEFAULT_RUN_ATTEMPTS,
             show_default=True,
@@ -67,6 +69,8 @@ def recovery_options(func: F) -> F:
         ),
         click.option(
             "--retry-delay",
+            envvar="FL_CLIENT_RETRY_DELAY",
+            show_envvar=True,
             type=float,
             default=DEFAULT_RUN_RETRY_DELAY,
             show_default=True,
@@ -74,6 +78,8 @@ def recovery_options(func: F) -> F:
         ),
         click.option(
             "--catch-up-interval",
+            envvar="FL_CLIENT_CATCH_UP_INTERVAL",
+            show_envvar=True,
             type=float,
             default=DEFAULT_CATCH_UP_INTERVAL,
             show_default=True,
@@ -93,7 +99,7 @@ def build_recovery(
     communication: type[NotificationHandlers],
     settings: Settings,
     authorization: str | None,
-    client_id: UUID | None,
+    client_id: UUID | Callable[[], UUID | None] | None,
 ) -> Recovery:
     """The journal in ``--state-dir``, retries, and catch-up (when the credentials and the client id
     are known: the server's state is read as this user)."""
@@ -113,7 +119,7 @@ def build_recovery(
     else:
         import logging
 
-        logging.getLogger("fl_client.cli").warning(
+        logging.getLogger("fl.client.cli").warning(
             "no credentials or client id: no catch-up, and repeated runs start without asking the server"
         )
     return Recovery(

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from types import FrameType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
 import click
@@ -24,6 +24,7 @@ from .._core.config import (
     DEFAULT_CATCH_UP_INTERVAL,
     DEFAULT_KILL_TIMEOUT,
     DEFAULT_LOG_DIR,
+    DEFAULT_LOG_KEEP,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_CONCURRENT_RUNS,
     DEFAULT_RUN_ATTEMPTS,
@@ -35,13 +36,17 @@ from .._core.config import (
 )
 from ..exceptions import ConfigurationError
 from ..participant.communication import Communication
+
+if TYPE_CHECKING:
+    from ..participant.dispatch import ScriptDispatcher
+    from ..participant.identity import IdentityWatcher
 from ..settings import Settings
 from ._common import EXIT_OK, Target, api_options
 from .runs import build_recovery, recovery_options
 
-__all__ = ["ServeOptions", "load_communication", "run_serve", "serve_command"]
+__all__ = ["ServeOptions", "load_communication", "run_serve", "serve_command", "watch_identity"]
 
-logger = logging.getLogger("fl_client.cli")
+logger = logging.getLogger("fl.client.cli")
 
 _SERVE_EPILOG = """\b
 environment variables the script receives (besides this process's own):
@@ -51,9 +56,12 @@ environment variables the script receives (besides this process's own):
   FL_CLIENT_MODEL_ID          the model to start from (a local model in daisy-chain rounds)
   FL_CLIENT_GLOBAL_MODEL_ID   the training's global model, when known
   FL_DEMONSTRATOR_BASE_URL    the server
-  FL_CLIENT_AUTHORIZATION     the Authorization value from the credentials given here
-  FL_CLIENT_CLIENT_ID         --client-id, else looked up from the credentials at start
-A script builds its Communication from them with Communication.from_env().
+  FL_CLIENT_AUTHORIZATION     "Token <your token>" once looked up from the credentials given
+                              here (until then, and if none is shown, their own value)
+  FL_CLIENT_CLIENT_ID         looked up from the credentials, else --client-id
+A script builds its Communication from them with Communication.from_env(). It never gets
+FL_CLIENT_PASSWORD, FL_CLIENT_TOKEN or FL_CLIENT_SHARED_SECRET. The lookup is retried in the
+background until the server answers.
 
 \b
 --warm (FL_CLIENT_WARM=1): runs of a TrainingScript script are forked from a warm parent that
@@ -81,14 +89,15 @@ class ServeOptions:
     workdir: str | None = None
     communication: str | None = None
     client_id: UUID | None = None
-    max_concurrent: int = DEFAULT_MAX_CONCURRENT_RUNS
-    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES
-    body_timeout: float = DEFAULT_BODY_TIMEOUT
-    log_dir: str = DEFAULT_LOG_DIR
-    grace_period: float = DEFAULT_SHUTDOWN_GRACE
-    kill_timeout: float = DEFAULT_KILL_TIMEOUT
+    max_concurrent: int | None = None
+    max_body_bytes: int | None = None
+    body_timeout: float | None = None
+    log_dir: str | None = None
+    log_keep: int | None = None
+    grace_period: float | None = None
+    kill_timeout: float | None = None
     allow_from: tuple[str, ...] = ()
-    shared_secret_header: str = DEFAULT_SHARED_SECRET_HEADER
+    shared_secret_header: str | None = None
     state_dir: str | None = None
     run_attempts: int = DEFAULT_RUN_ATTEMPTS
     retry_delay: float = DEFAULT_RUN_RETRY_DELAY
@@ -132,38 +141,36 @@ class ServeOptions:
 @click.option(
     "--max-concurrent",
     type=int,
-    default=DEFAULT_MAX_CONCURRENT_RUNS,
-    show_default=True,
-    help="script runs at once; more queue",
+    help=f"script runs at once; more queue (env FL_CLIENT_MAX_CONCURRENT; default {DEFAULT_MAX_CONCURRENT_RUNS})",
 )
 @click.option(
     "--max-body-bytes",
     type=int,
-    default=DEFAULT_MAX_BODY_BYTES,
-    show_default=True,
-    help="larger notification bodies are answered 413",
+    help=f"larger notification bodies are answered 413 (env FL_CLIENT_MAX_BODY_BYTES; default {DEFAULT_MAX_BODY_BYTES})",
 )
 @click.option(
     "--body-timeout",
     type=float,
-    default=DEFAULT_BODY_TIMEOUT,
-    show_default=True,
-    help="seconds a request body may take to arrive; 408 after",
+    help=f"seconds a request's head, then its body, may take to arrive; 408 after (env FL_CLIENT_BODY_TIMEOUT; default {DEFAULT_BODY_TIMEOUT})",
 )
-@click.option("--log-dir", default=DEFAULT_LOG_DIR, show_default=True, help="one log file per run goes here")
+@click.option(
+    "--log-dir",
+    help=f"one log file per run goes here (env FL_CLIENT_LOG_DIR; default ./{DEFAULT_LOG_DIR})",
+)
+@click.option(
+    "--log-keep",
+    type=int,
+    help=f"run logs kept, older ones are removed; 0 keeps all (env FL_CLIENT_LOG_KEEP; default {DEFAULT_LOG_KEEP})",
+)
 @click.option(
     "--grace-period",
     type=float,
-    default=DEFAULT_SHUTDOWN_GRACE,
-    show_default=True,
-    help="seconds running scripts get on shutdown before SIGTERM",
+    help=f"seconds running scripts get on shutdown before SIGTERM (env FL_CLIENT_GRACE_PERIOD; default {DEFAULT_SHUTDOWN_GRACE})",
 )
 @click.option(
     "--kill-timeout",
     type=float,
-    default=DEFAULT_KILL_TIMEOUT,
-    show_default=True,
-    help="seconds between SIGTERM and SIGKILL for scripts still running",
+    help=f"seconds between SIGTERM and SIGKILL for scripts still running (env FL_CLIENT_KILL_TIMEOUT; default {DEFAULT_KILL_TIMEOUT})",
 )
 @click.option(
     "--allow-from",
@@ -173,9 +180,7 @@ class ServeOptions:
 )
 @click.option(
     "--shared-secret-header",
-    default=DEFAULT_SHARED_SECRET_HEADER,
-    show_default=True,
-    help="header carrying the shared secret (its value comes from FL_CLIENT_SHARED_SECRET only: an option would show in `ps`)",
+    help=f"header carrying the shared secret, whose value comes from FL_CLIENT_SHARED_SECRET only: an option would show in `ps` (env FL_CLIENT_SHARED_SECRET_HEADER; default {DEFAULT_SHARED_SECRET_HEADER})",
 )
 @recovery_options
 @click.option(
@@ -203,8 +208,6 @@ def run_serve(args: ServeOptions, target: Target, environ: Mapping[str, str] | N
     )
     authorization = target.authorization
     client_id = args.client_id or _env_uuid(env, "FL_CLIENT_CLIENT_ID")
-    if client_id is None and authorization is not None:
-        client_id = _lookup_client_id(settings, authorization)
     allowed = list(args.allow_from) or [
         s for s in env.get("FL_CLIENT_ALLOWED_SOURCES", "").split(",") if s.strip()
     ]
@@ -215,21 +218,22 @@ def run_serve(args: ServeOptions, target: Target, environ: Mapping[str, str] | N
         communication=communication,
         authorization=authorization,
         client_id=client_id,
-        log_dir=args.log_dir,
-        max_concurrent=args.max_concurrent,
-        grace_period=args.grace_period,
-        kill_timeout=args.kill_timeout,
+        log_dir=settings.log_dir,
+        max_concurrent=settings.max_concurrent,
+        grace_period=settings.grace_period,
+        kill_timeout=settings.kill_timeout,
+        log_keep=settings.log_keep,
     )
     receiver = NotificationReceiver(
         communication=communication,
         dispatcher=dispatcher,
         host=settings.server_host,
         port=settings.server_port,
-        max_body_bytes=args.max_body_bytes,
-        body_timeout=args.body_timeout,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout=settings.body_timeout,
         allowed_sources=allowed,
         shared_secret=env.get("FL_CLIENT_SHARED_SECRET") or None,
-        shared_secret_header=args.shared_secret_header,
+        shared_secret_header=settings.shared_secret_header,
     )
     recovery = build_recovery(
         args,
@@ -238,7 +242,8 @@ def run_serve(args: ServeOptions, target: Target, environ: Mapping[str, str] | N
         communication=communication,
         settings=settings,
         authorization=authorization,
-        client_id=client_id,
+        # learnt from the server by the identity watcher (the configured id until then)
+        client_id=lambda: dispatcher.client_id,
     )
     logger.info(
         "script: %s %s (workdir %s); runs log to %s; at most %d at once; credentials for scripts: %s",
@@ -246,9 +251,10 @@ def run_serve(args: ServeOptions, target: Target, environ: Mapping[str, str] | N
         settings.script_path,
         settings.resolved_working_directory(),
         dispatcher.log_dir,
-        args.max_concurrent,
+        settings.max_concurrent,
         redact(authorization) if authorization else "none (scripts get no FL_CLIENT_AUTHORIZATION)",
     )
+    watcher = watch_identity(dispatcher, settings.base_url, authorization) if authorization else None
     stop = threading.Event()
     signals = 0
 
@@ -272,6 +278,8 @@ def run_serve(args: ServeOptions, target: Target, environ: Mapping[str, str] | N
             pass
     finally:
         recovery.stop()
+        if watcher is not None:
+            watcher.stop()
         receiver.stop()
         recovery.close()
         for sig, handler in previous.items():
@@ -291,7 +299,7 @@ def _warm_launcher(args: ServeOptions, env: Mapping[str, str], settings: Setting
         executor=settings.script_executor or sys.executable,
         script=settings.script_path or "",
         working_directory=settings.resolved_working_directory(),
-        log_dir=Path(args.log_dir).resolve(),
+        log_dir=Path(settings.log_dir).resolve(),
         environment=None if env is os.environ else env,
     )
 
@@ -307,6 +315,16 @@ def _serve_settings(args: ServeOptions, target: Target, env: Mapping[str, str]) 
         working_directory=args.workdir or settings.working_directory,
         base_url=target.base_url,
         communication_module=args.communication or settings.communication_module,
+        log_dir=settings.log_dir if args.log_dir is None else args.log_dir,
+        log_keep=settings.log_keep if args.log_keep is None else args.log_keep,
+        max_concurrent=settings.max_concurrent if args.max_concurrent is None else args.max_concurrent,
+        grace_period=settings.grace_period if args.grace_period is None else args.grace_period,
+        kill_timeout=settings.kill_timeout if args.kill_timeout is None else args.kill_timeout,
+        body_timeout=settings.body_timeout if args.body_timeout is None else args.body_timeout,
+        max_body_bytes=settings.max_body_bytes if args.max_body_bytes is None else args.max_body_bytes,
+        shared_secret_header=settings.shared_secret_header
+        if args.shared_secret_header is None
+        else args.shared_secret_header,
     )
     workdir = settings.resolved_working_directory()
     if not workdir.is_dir():
@@ -325,21 +343,27 @@ def _serve_settings(args: ServeOptions, target: Target, env: Mapping[str, str]) 
     return settings
 
 
-def _lookup_client_id(settings: Settings, authorization: str) -> UUID | None:
-    """Ask the server who the credentials belong to (``GET /api/users/myself/``), once at start."""
-    from ..client import FLClient
-    from ..exceptions import APIError
+def watch_identity(dispatcher: ScriptDispatcher, base_url: str, authorization: str) -> IdentityWatcher:
+    """Look up who the credentials belong to, in the background and until the server answers; then
+    hand later runs the user id (unless one was configured: a different one is warned about) and
+    the user's token instead of the password."""
+    from ..participant.identity import IdentityWatcher
 
-    try:
-        with FLClient(base_url=settings.base_url, authorization=authorization, settings=settings) as client:
-            user_id = UUID(str(client.users.me().id))
-    except (APIError, ValueError) as error:
-        logger.warning(
-            "could not look up this client's user id, scripts get no FL_CLIENT_CLIENT_ID: %s", error
-        )
-        return None
-    logger.info("client id %s (from %s/api/users/myself/)", user_id, settings.base_url)
-    return user_id
+    configured = dispatcher.client_id
+
+    def found(user_id: UUID, token: str | None) -> None:
+        if configured is not None and configured != user_id:
+            logger.warning(
+                "the configured client id %s is not the credentials' user %s; scripts get %s",
+                configured,
+                user_id,
+                user_id,
+            )
+        dispatcher.set_identity(client_id=user_id, authorization=token)
+
+    watcher = IdentityWatcher(base_url=base_url, authorization=authorization, on_found=found)
+    watcher.start()
+    return watcher
 
 
 def _env_uuid(env: Mapping[str, str], name: str) -> UUID | None:

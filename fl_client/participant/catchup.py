@@ -44,7 +44,7 @@ from fl_demonstrator_api.types import Unset
 from .._core.config import DEFAULT_CATCH_UP_INTERVAL
 from .._core.http import call
 from .._core.retry import Outcome, RetryPolicy
-from .._core.verify import local_model_outcome, metrics_of_model
+from .._core.verify import Identity, local_model_outcome, metrics_of_model
 from ..exceptions import APIError, DispatcherStoppedError
 from .handlers import NotificationHandlers
 from .runs import RunKey
@@ -52,7 +52,7 @@ from .scope import Dispatcher, dispatching_to
 
 __all__ = ["SWAG_METRIC_KEYS", "CatchUp", "ServerState", "TrainingView", "Verdict"]
 
-logger = logging.getLogger("fl_client.catchup")
+logger = logging.getLogger("fl.client.catchup")
 
 SWAG_FIRST_MOMENT = "SWAG First Moment Local"
 SWAG_METRIC_KEYS = frozenset({SWAG_FIRST_MOMENT, "SWAG Second Moment Local", "SWAG Sample Size Local"})
@@ -89,9 +89,15 @@ class TrainingView:
 class ServerState:
     """The server-state checks of catch-up and of repeated runs, for one participant."""
 
-    def __init__(self, api: Client, client_id: UUID) -> None:
+    def __init__(self, api: Client, client_id: UUID | Identity) -> None:
+        """``client_id``: the participant's user id, or a callable that returns it once known (the
+        receiver learns it from the server; until then nothing counts as owed or done)."""
         self.api = api
-        self.client_id = client_id
+        self._identity: Identity = client_id if callable(client_id) else (lambda: client_id)
+
+    @property
+    def client_id(self) -> UUID | None:
+        return self._identity()
 
     def trainings(self) -> list[UUID]:
         """The trainings we participate in that are running (state O or S)."""
@@ -178,7 +184,7 @@ class ServerState:
 
     def _local_model(self, view: TrainingView) -> Verdict:
         outcome = local_model_outcome(
-            self.api, training_id=view.training_id, client_id=self.client_id, round_=view.round
+            self.api, training_id=view.training_id, identity=self._identity, round_=view.round
         )
         if outcome is Outcome.APPLIED:
             return Verdict.DONE
@@ -192,6 +198,8 @@ class ServerState:
 
     def verdict(self, view: TrainingView, action: str, round_: int) -> Verdict:
         """Does this participant owe ``action`` for ``round_`` now?"""
+        if self.client_id is None:
+            return Verdict.UNKNOWN  # whose uploads are ours is not known yet
         if view.state not in ("O", "S") or view.round > round_:
             return Verdict.DONE
         if view.round < round_:

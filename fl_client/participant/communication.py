@@ -20,23 +20,25 @@ Where the reference client is wrong, this one does the right thing:
 from __future__ import annotations
 
 import io
+import logging
 import os
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 from uuid import UUID
 
 import httpx
-from fl_demonstrator_api.api.models import upload_model_metrics as _upload_model_metrics
 from fl_demonstrator_api.client import Client
 from fl_demonstrator_api.models import LocalModelUpload, MetricsForm, SwagUpload
 from fl_demonstrator_api.types import File
 
 from .._core import transfer as _transfer
-from .._core.auth import basic_authorization, redact
+from .._core.auth import HeadersAuth, basic_authorization, redact
 from .._core.config import MODEL_FILE_NAME
 from .._core.connection import ClientOptions, Connection
-from .._core.http import DEFAULT_TIMEOUT, call, send
+from .._core.http import DEFAULT_TIMEOUT, send
+from .._core.identity import lookup_user_id
 from .._core.retry import Outcome, RetryPolicy, run_with_retries
 from .._core.verify import TrainingSnapshot, metrics_outcome, training_snapshot, upload_outcome
 from ..exceptions import (
@@ -59,6 +61,8 @@ __all__ = ["Communication", "is_torchscript_instance"]
 
 T = TypeVar("T", bound="Communication")
 
+_identity_logger = logging.getLogger("fl.client.identity")
+
 
 def is_torchscript_instance(obj: Any) -> bool:
     """True for a TorchScript module or function (imports torch only when called)."""
@@ -77,7 +81,7 @@ class Communication(NotificationHandlers):
 
     def __init__(
         self,
-        client_id: UUID,
+        client_id: UUID | None,
         training_id: UUID,
         round: int,
         model_id: UUID,
@@ -97,7 +101,10 @@ class Communication(NotificationHandlers):
         """Create a communication module for one round of one training.
 
         Args:
-            client_id: UUID of this participant (the user).
+            client_id: UUID of this participant (the user); None: looked up from the credentials
+                (``GET /api/users/myself/``, with retries) the first time it is needed. The
+                server itself goes by the credentials: where it matters (was a lost upload
+                stored?) the id is checked against them, and a different one is warned about.
             training_id: UUID of the training.
             round: number of the training round.
             model_id: UUID of the model to download (the notification's ``global_model_uuid``).
@@ -117,8 +124,9 @@ class Communication(NotificationHandlers):
                 else ``/dev/shm`` when it has room (Linux), else the temporary directory.
             settings: settings to use instead of the environment's.
         """
-        self.client_id = client_id
-        """UUID of the client."""
+        self._client_id = client_id
+        self._real_id: UUID | None = None
+        self._identity_lock = threading.Lock()
         self.training_id = training_id
         """UUID of the training."""
         self.round = round
@@ -141,9 +149,52 @@ class Communication(NotificationHandlers):
         self.temp_dir = temp_dir
         self._connection: Connection | None = None
 
+    @property
+    def client_id(self) -> UUID:
+        """UUID of the client: as given, else looked up from the credentials on first use.
+
+        Raises:
+            APIError: not given, and the lookup failed (after retries).
+        """
+        if self._client_id is None:
+            self._client_id = self._credentials_user()
+        return self._client_id
+
+    @client_id.setter
+    def client_id(self, value: UUID | None) -> None:
+        self._client_id = value
+
+    def _credentials_user(self) -> UUID:
+        """The user the credentials belong to (``GET /api/users/myself/``, retried; asked once)."""
+        with self._identity_lock:
+            if self._real_id is None:
+                self._real_id = lookup_user_id(self.api, policy=self.retry_policy)
+            return self._real_id
+
+    def _identity(self) -> UUID | None:
+        """Whose uploads and metrics are "ours", for the lost-answer checks: the credentials' user.
+
+        A configured ``client_id`` that differs is warned about and not used (the server ignores
+        it); None when the lookup fails, so that nothing is taken for ours (and nothing re-sent).
+        """
+        try:
+            real = self._credentials_user()
+        except APIError as error:
+            _identity_logger.warning("cannot tell who the credentials belong to: %s", error.message)
+            return None
+        if self._client_id is not None and self._client_id != real:
+            _identity_logger.warning(
+                "client_id %s is not the credentials' user %s; the server goes by the credentials, "
+                "so %s is used to recognise this client's uploads and metrics",
+                self._client_id,
+                real,
+                real,
+            )
+        return real
+
     def __repr__(self) -> str:
         return (
-            f"{type(self).__name__}(client_id={self.client_id!s}, training_id={self.training_id!s}, "
+            f"{type(self).__name__}(client_id={self._client_id!s}, training_id={self.training_id!s}, "
             f"round={self.round}, model_id={self.model_id!s}, "
             f"http_authorization={redact(self.http_authorization)!r})"
         )
@@ -181,10 +232,10 @@ class Communication(NotificationHandlers):
 
         Reads ``FL_CLIENT_CLIENT_ID``, ``FL_CLIENT_TRAINING_ID``, ``FL_CLIENT_ROUND``,
         ``FL_CLIENT_MODEL_ID`` and ``FL_CLIENT_AUTHORIZATION`` (required), and
-        ``FL_CLIENT_GLOBAL_MODEL_ID`` and ``FL_DEMONSTRATOR_BASE_URL`` (when set), so a script needs
-        no credentials of its own. ``kwargs`` go to the constructor and win over the environment
-        (e.g. ``client_id=...`` where the receiver was not given one, or the script's own
-        ``training_id`` / ``round`` / ``model_id`` arguments).
+        ``FL_CLIENT_CLIENT_ID``, ``FL_CLIENT_GLOBAL_MODEL_ID`` and ``FL_DEMONSTRATOR_BASE_URL``
+        (when set), so a script needs no credentials of its own. Without a client id it is looked
+        up from the credentials when first needed. ``kwargs`` go to the constructor and win over
+        the environment (e.g. the script's own ``training_id`` / ``round`` / ``model_id``).
 
         Raises:
             ConfigurationError: a required variable is missing or does not parse; names it.
@@ -206,7 +257,9 @@ class Communication(NotificationHandlers):
             except ValueError:
                 raise ConfigurationError(f"{name} is not a UUID") from None
 
-        client_id = kwargs.pop("client_id", None) or uuid(dispatch.ENV_CLIENT_ID)
+        client_id = kwargs.pop("client_id", None) or (
+            uuid(dispatch.ENV_CLIENT_ID) if env.get(dispatch.ENV_CLIENT_ID, "").strip() else None
+        )
         authorization = kwargs.pop("http_authorization", None) or text(dispatch.ENV_AUTHORIZATION)
         round_ = kwargs.pop("round", None)
         if round_ is None:
@@ -243,11 +296,16 @@ class Communication(NotificationHandlers):
                     max_retries=self.retry_policy.max_retries,
                 )
             )
+            self._connection.api.get_httpx_client().auth = HeadersAuth(self.get_headers)
         return self._connection
 
     @property
     def api(self) -> Client:
-        """The authenticated generated client this instance uses (for any other operation)."""
+        """The authenticated generated client this instance uses (for any other operation).
+
+        Every request carries the headers `get_headers` returns at that moment, so a subclass
+        that overrides it (an extra header, a refreshed credential) is honoured.
+        """
         return self.connection.api
 
     def close(self) -> None:
@@ -352,7 +410,7 @@ class Communication(NotificationHandlers):
                 self.api,
                 training_id=self.training_id,
                 global_model_id=self.global_model_id,
-                client_id=self.client_id,
+                identity=self._identity,
                 round_=self.round,
                 before=before,
             )
@@ -405,30 +463,40 @@ class Communication(NotificationHandlers):
 
         return retry
 
-    def upload_metrics(self, metrics: Mapping[str, Any]) -> bool:
+    def upload_metrics(
+        self, metrics: Mapping[str, Any], *, timeout: httpx.Timeout | float | None = None
+    ) -> bool:
         """Upload metrics of the model ``model_id`` (test metrics of the global model).
+
+        Sent as the generated ``upload_model_metrics`` operation sends them (a url-encoded form
+        with repeated ``metric_names`` / ``metric_values``); ``timeout`` overrides the client's for
+        this call. Repeated only when the server's state shows the metrics were not stored.
 
         Raises:
             MetricsUploadException: no answer or an error status.
         """
         self._logger.info("metrics upload")
         names, values = _metric_fields(metrics)
+        path = f"/api/models/{self.model_id}/metrics/"
+        form = MetricsForm(metric_names=names, metric_values=values).to_dict()
         try:
-            call(
-                lambda: _upload_model_metrics.sync_detailed(
-                    str(self.model_id),
-                    client=self.api,
-                    body=MetricsForm(metric_names=names, metric_values=values),
-                ),
-                operation="metrics upload",
-                method="POST",
-                path=f"/api/models/{self.model_id}/metrics/",
-                expected={201},
-                policy=self.retry_policy,
+            http = self.api.get_httpx_client()
+            self._retrying(
+                "metrics upload",
+                idempotent=False,
                 verify=lambda _: metrics_outcome(
-                    self.api, model_id=self.model_id, client_id=self.client_id, names=names, round_=self.round
+                    self.api, model_id=self.model_id, identity=self._identity, names=names, round_=self.round
                 ),
-                on_applied=lambda: None,  # type: ignore[arg-type,return-value]  # the answer was lost
+            )(
+                lambda: send(
+                    http,
+                    "POST",
+                    path,
+                    operation="metrics upload",
+                    expected={201},
+                    data=form,
+                    timeout=_per_call_timeout(timeout),
+                )
             )
             return True
         except FLClientError as exc:
@@ -479,7 +547,7 @@ class Communication(NotificationHandlers):
                 "swag upload",
                 idempotent=False,
                 verify=lambda _: metrics_outcome(
-                    self.api, model_id=self.model_id, client_id=self.client_id, names=keys, round_=self.round
+                    self.api, model_id=self.model_id, identity=self._identity, names=keys, round_=self.round
                 ),
             )(attempt)
             return True

@@ -21,9 +21,13 @@ threads start them. Each run:
   ``FL_CLIENT_GLOBAL_MODEL_ID``  the training's global model (upload target), when known from
                                  ``TRAINING_START``, a test/SWAG round or round 0; unset otherwise
   ``FL_DEMONSTRATOR_BASE_URL``   the server
-  ``FL_CLIENT_AUTHORIZATION``    the ``Authorization`` value the receiver was configured with
-  ``FL_CLIENT_CLIENT_ID``        this participant's user UUID, when configured
+  ``FL_CLIENT_AUTHORIZATION``    ``Token <the user's token>`` once the receiver has looked it up,
+                                 else the ``Authorization`` value it was configured with
+  ``FL_CLIENT_CLIENT_ID``        this participant's user UUID, when configured or looked up
   ============================== =================================================================
+
+  and never the receiver's own secrets (``FL_CLIENT_PASSWORD``, ``FL_CLIENT_TOKEN``,
+  ``FL_CLIENT_SHARED_SECRET``);
 
 The same (training, round, action) submitted twice starts one run: the server may deliver a
 notification twice, and the second delivery must not train (and upload) the round again -- unless
@@ -53,14 +57,16 @@ from .._core.auth import redact
 from .._core.config import (
     DEFAULT_KILL_TIMEOUT,
     DEFAULT_LOG_DIR,
+    DEFAULT_LOG_KEEP,
     DEFAULT_LOG_TAIL_LINES,
     DEFAULT_MAX_CONCURRENT_RUNS,
+    DEFAULT_MAX_TRAININGS,
     DEFAULT_SHUTDOWN_GRACE,
 )
 from ..exceptions import ConfigurationError, DispatcherStoppedError
 from ..settings import Settings
 from .handlers import NotificationHandlers
-from .process import POSIX, SIGKILL, RunProcess, signal_group, tail_lines
+from .process import POSIX, SIGKILL, RunProcess, signal_group, tail_lines, wait_and_clear_group
 from .runs import RunHooks, RunKey, RunState, ScriptRun, Submission
 
 __all__ = [
@@ -72,6 +78,7 @@ __all__ = [
     "ENV_MODEL_ID",
     "ENV_ROUND",
     "ENV_TRAINING_ID",
+    "SECRET_VARIABLES",
     "ScriptDispatcher",
 ]
 
@@ -85,8 +92,10 @@ ENV_AUTHORIZATION = "FL_CLIENT_AUTHORIZATION"
 ENV_CLIENT_ID = "FL_CLIENT_CLIENT_ID"
 # describe one run; never inherited from the receiver's own environment
 _RUN_VARIABLES = (ENV_ACTION, ENV_TRAINING_ID, ENV_ROUND, ENV_MODEL_ID, ENV_GLOBAL_MODEL_ID)
+# the receiver's secrets: a script gets FL_CLIENT_AUTHORIZATION (a token where the server gave one)
+SECRET_VARIABLES = ("FL_CLIENT_PASSWORD", "FL_CLIENT_TOKEN", "FL_CLIENT_SHARED_SECRET")
 
-logger = logging.getLogger("fl_client.dispatch")
+logger = logging.getLogger("fl.client.dispatch")
 
 
 class RunLauncher(Protocol):
@@ -114,6 +123,8 @@ class ScriptDispatcher:
         grace_period: float = DEFAULT_SHUTDOWN_GRACE,
         kill_timeout: float = DEFAULT_KILL_TIMEOUT,
         environment: Mapping[str, str] | None = None,
+        log_keep: int = DEFAULT_LOG_KEEP,
+        max_trainings: int = DEFAULT_MAX_TRAININGS,
         hooks: RunHooks | None = None,
         launcher: RunLauncher | None = None,
     ) -> None:
@@ -128,12 +139,19 @@ class ScriptDispatcher:
             grace_period: seconds running scripts get on shutdown before SIGTERM.
             kill_timeout: seconds between SIGTERM and SIGKILL.
             environment: base environment of the scripts; default this process's.
+            log_keep: run logs kept in ``log_dir``; older ones are removed as runs start (0: all).
+            max_trainings: trainings whose runs are remembered for de-duplication; the finished
+                runs of the least recently notified training beyond it are forgotten.
             hooks: told about every run, and asked before a repeated one starts (journal, retries).
             launcher: starts runs another way (warm runs: `fl_client.participant.warm`) or
                 returns None for the usual new process; closed on shutdown.
         """
         if max_concurrent < 1:
             raise ConfigurationError(f"max_concurrent must be at least 1, not {max_concurrent}")
+        if log_keep < 0 or max_trainings < 1:
+            raise ConfigurationError("log_keep must be 0 or more and max_trainings at least 1")
+        self.log_keep = log_keep
+        self.max_trainings = max_trainings
         self.settings = settings or Settings.from_env()
         self._communication = communication
         self._authorization = authorization
@@ -171,6 +189,15 @@ class ScriptDispatcher:
         with self._lock:
             self._global_models[training_id] = model_id
 
+    def set_identity(self, *, client_id: UUID | None = None, authorization: str | None = None) -> None:
+        """Hand later runs this client id and/or ``Authorization`` value (the receiver learns them
+        from the server once it answers: see `fl_client.participant.identity`)."""
+        with self._lock:
+            if client_id is not None:
+                self.client_id = client_id
+            if authorization is not None:
+                self._authorization = authorization
+
     def global_model_id(self, training_id: UUID) -> UUID | None:
         with self._lock:
             return self._global_models.get(training_id)
@@ -203,7 +230,7 @@ class ScriptDispatcher:
                 action, training_id, round, model_id, settings=self.settings
             )
         with self._lock:
-            known = self._runs.get(key)
+            known = self._runs.get(key) or self._remembered(key)
             if known is not None and not known.state.rerunnable:
                 logger.info("duplicate %s: run already %s", key, known.state.value)
                 return Submission(known, duplicate=True)
@@ -218,6 +245,7 @@ class ScriptDispatcher:
                 interrupted = known.state is RunState.INTERRUPTED
                 run.previous_pid = known.pid if interrupted else known.previous_pid
             self._runs[key] = run
+            self._forget_old_trainings(training_id)
         logger.debug("queued %s (attempt %d)", key, run.attempt)
         self._hook("run_queued", run)
         self._executor.submit(self._run, run)
@@ -233,6 +261,19 @@ class ScriptDispatcher:
         """The latest run of ``key``, if any."""
         with self._lock:
             return self._runs.get(key)
+
+    def _remembered(self, key: RunKey) -> ScriptRun | None:
+        """A run of ``key`` this dispatcher has forgotten (an old training, see `max_trainings`)
+        that the hooks still know (the journal), so a late re-delivery does not run it twice."""
+        lookup = getattr(self.hooks, "remembered_run", None)
+        if lookup is None:
+            return None
+        try:
+            run: ScriptRun | None = lookup(key)
+        except Exception:  # a journal failure must not lose the notification
+            logger.exception("run hook remembered_run failed for %s", key)
+            return None
+        return run
 
     def _hook(self, name: str, run: ScriptRun) -> RunState | None:
         if self.hooks is None:
@@ -291,13 +332,45 @@ class ScriptDispatcher:
     def _command_class(self) -> type[NotificationHandlers]:
         return self._communication or NotificationHandlers
 
+    def _forget_old_trainings(self, current: UUID) -> None:
+        """Keep at most ``max_trainings`` trainings' runs (caller holds the lock): the map of runs
+        would otherwise grow with every round for as long as the receiver runs."""
+        order: dict[UUID, None] = {}
+        for key in self._runs:  # insertion order: the most recently submitted come last
+            order.pop(key.training_id, None)
+            order[key.training_id] = None
+        order.pop(current, None)
+        excess = len(order) + 1 - self.max_trainings
+        for training in list(order)[: max(0, excess)]:
+            runs = [k for k, r in self._runs.items() if k.training_id == training]
+            if any(self._runs[k].state in (RunState.QUEUED, RunState.RUNNING) for k in runs):
+                continue
+            for key in runs:
+                del self._runs[key]
+            self._global_models.pop(training, None)
+            logger.debug("forgot the runs of training %s", training)
+
+    def _prune_logs(self) -> None:
+        """Before a run opens its log: remove the oldest so that ``log_keep`` remain with it."""
+        if not self.log_keep:
+            return
+        try:
+            logs = sorted(self.log_dir.glob("*-round*-*.log"), key=lambda path: path.stat().st_mtime)
+        except OSError:
+            return
+        for old in logs[: max(0, len(logs) - (self.log_keep - 1))]:  # the new run adds one
+            try:
+                old.unlink()
+            except OSError as exc:
+                logger.warning("cannot remove old run log %s: %s", old, exc)
+
     def _active_count(self) -> int:
         with self._lock:
             return sum(run.state in (RunState.QUEUED, RunState.RUNNING) for run in self._runs.values())
 
     def _run_environment(self, run: ScriptRun) -> dict[str, str]:
         env = dict(os.environ if self._environment is None else self._environment)
-        for name in _RUN_VARIABLES:
+        for name in (*_RUN_VARIABLES, *SECRET_VARIABLES):
             env.pop(name, None)
         env[ENV_ACTION] = run.key.action
         env[ENV_TRAINING_ID] = str(run.key.training_id)
@@ -344,6 +417,7 @@ class ScriptDispatcher:
         env = self._run_environment(run)
         workdir = self.settings.resolved_working_directory()
         run.log_path.parent.mkdir(parents=True, exist_ok=True)
+        self._prune_logs()
         start = time.monotonic()
         with open(run.log_path, "ab") as log:
             try:
@@ -374,10 +448,10 @@ class ScriptDispatcher:
             logger.info(
                 "run started: %s model=%s pid=%d log=%s", run.key, run.model_id, proc.pid, run.log_path
             )
-            returncode = proc.wait()
+            returncode, left_behind = wait_and_clear_group(proc)
         run.duration = time.monotonic() - start
         run.returncode = returncode
-        if signal_group(proc, SIGKILL):
+        if left_behind:
             logger.warning("run %s left processes behind in its group; killed them", run.key)
         if returncode == 0:
             run.state = RunState.SUCCEEDED

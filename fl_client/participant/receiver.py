@@ -12,7 +12,9 @@ training for every participant. So the receiver
 * answers bad input without dying: malformed or mistyped bodies 400, other methods 405, a body
   over ``max_body_bytes`` 413 (before reading it), no Content-Length 411, and a body that does not
   arrive completely within ``body_timeout`` 408 -- a half-sent body costs one thread that long,
-  never forever;
+  never forever; the request head has one overall ``body_timeout`` deadline too (a peer that
+  trickles header bytes is cut off), and at most ``max_connections`` connections are served at
+  once (more get 503 straight away), so slow peers hold bounded resources;
 * tolerates duplicates (one run per training, round and action) and any order (section 9.3);
 * optionally accepts only some source addresses and/or requires a shared-secret header, for setups
   behind a proxy; both are off by default because the server itself sends no credentials.
@@ -24,6 +26,7 @@ this traffic needs (a handful of notifications per round), and it adds no depend
 from __future__ import annotations
 
 import hmac
+import io
 import ipaddress
 import json
 import logging
@@ -38,6 +41,7 @@ from typing import Any, cast
 from .._core.config import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_MAX_BODY_BYTES,
+    DEFAULT_MAX_CONNECTIONS,
     DEFAULT_SERVER_HOST,
     DEFAULT_SERVER_PORT,
     DEFAULT_SHARED_SECRET_HEADER,
@@ -60,7 +64,7 @@ from .scope import DispatchScope, dispatching_to
 
 __all__ = ["Answer", "NotificationReceiver"]
 
-logger = logging.getLogger("fl_client.receiver")
+logger = logging.getLogger("fl.client.receiver")
 
 _IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _READ_CHUNK = 64 * 1024
@@ -108,6 +112,7 @@ class NotificationReceiver:
         allowed_sources: Iterable[str] = (),
         shared_secret: str | None = None,
         shared_secret_header: str = DEFAULT_SHARED_SECRET_HEADER,
+        max_connections: int = DEFAULT_MAX_CONNECTIONS,
     ) -> None:
         """
         Args:
@@ -115,12 +120,17 @@ class NotificationReceiver:
             dispatcher: runs the scripts; default a `ScriptDispatcher` with settings from the environment.
             host, port: where to listen; port 0 picks a free one.
             max_body_bytes: larger bodies are answered 413 without being read.
-            body_timeout: seconds a whole body may take to arrive (and an idle connection may stay).
+            body_timeout: seconds a request's head, and then its body, may each take to arrive in
+                all (and an idle connection may stay).
             allowed_sources: if given, only these addresses/networks (``10.0.0.0/8``, ``::1``) are served.
             shared_secret: if given, requests must carry it in ``shared_secret_header``.
+            max_connections: connections served at once; more are answered 503 and closed.
         """
         if max_body_bytes < 1:
             raise ConfigurationError(f"max_body_bytes must be positive, not {max_body_bytes}")
+        if max_connections < 1:
+            raise ConfigurationError(f"max_connections must be positive, not {max_connections}")
+        self.max_connections = max_connections
         self.communication = communication
         self.dispatcher = dispatcher or ScriptDispatcher(communication=communication)
         self.host = host
@@ -275,15 +285,55 @@ class NotificationReceiver:
 # HTTP
 
 
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nContent-Length: 46\r\n"
+    b"Retry-After: 1\r\nConnection: close\r\n\r\n"
+    b'{"detail": "too many connections, retry soon"}'
+)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = _LISTEN_BACKLOG
 
     def __init__(self, receiver: NotificationReceiver, address: tuple[str, int]) -> None:
         self.receiver = receiver
+        self._active = 0
+        self._active_lock = threading.Lock()
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
         super().__init__(address, _Handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """One thread per connection, at most ``max_connections``: beyond, 503 without a thread."""
+        with self._active_lock:
+            busy = self._active >= self.receiver.max_connections
+            if not busy:
+                self._active += 1
+        if not busy:
+            try:
+                super().process_request(request, client_address)
+            except BaseException:
+                self._release()
+                raise
+            return
+        logger.warning("%d connections open: answering %s 503", self._active, client_address[0])
+        try:
+            request.setblocking(False)
+            request.send(_BUSY)
+        except OSError:
+            pass
+        self.shutdown_request(request)
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._release()
+
+    def _release(self) -> None:
+        with self._active_lock:
+            self._active -= 1
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         logger.exception("error while serving %s", client_address)
@@ -306,8 +356,19 @@ class _Handler(BaseHTTPRequestHandler):
     def setup(self) -> None:
         super().setup()
         # bounds every socket read: a silent client, or an idle keep-alive connection, frees its
-        # thread after this long (the body additionally has one overall deadline, see _read_body)
+        # thread after this long; the reader adds one overall deadline per request head and body
         self.connection.settimeout(self.receiver.body_timeout)
+        self._reader = _DeadlineReader(self.connection)
+        self.rfile.close()  # the plain reader StreamRequestHandler made
+        self.rfile = io.BufferedReader(self._reader)
+
+    def handle_one_request(self) -> None:
+        """One request; its head (and any idle wait before it) has one overall deadline."""
+        self._reader.deadline = time.monotonic() + self.receiver.body_timeout
+        try:
+            super().handle_one_request()
+        finally:
+            self._reader.deadline = None
 
     def log_message(self, format: str, *args: Any) -> None:
         logger.debug("%s %s", self.client_address[0], format % args)
@@ -354,20 +415,15 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _read_body(self, length: int) -> bytes:
         """Read exactly ``length`` bytes (fewer at EOF) within one overall deadline."""
-        deadline = time.monotonic() + self.receiver.body_timeout
+        self._reader.deadline = time.monotonic() + self.receiver.body_timeout
         parts: list[bytes] = []
         remaining = length
         while remaining > 0:
-            left = deadline - time.monotonic()
-            if left <= 0:
-                raise TimeoutError
-            self.connection.settimeout(left)
             chunk = self.rfile.read1(min(remaining, _READ_CHUNK))
             if not chunk:
                 break
             parts.append(chunk)
             remaining -= len(chunk)
-        self.connection.settimeout(self.receiver.body_timeout)
         return b"".join(parts)
 
     def _method_not_allowed(self) -> None:
@@ -401,3 +457,27 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError as exc:  # the sender went away; nothing left to tell it
             self.close_connection = True
             logger.debug("could not send the answer to %s: %s", self.client_address[0], exc)
+
+
+class _DeadlineReader(io.RawIOBase):
+    """Socket reads that share one deadline: each waits at most the time left until ``deadline``
+    (or the socket's own timeout when none is set), so trickled bytes cannot stretch a request."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._timeout = sock.gettimeout()
+        self.deadline: float | None = None
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("the request did not arrive in time")
+            self._sock.settimeout(min(left, self._timeout) if self._timeout else left)
+        try:
+            return self._sock.recv_into(buffer)
+        finally:
+            self._sock.settimeout(self._timeout)

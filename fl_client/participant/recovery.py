@@ -39,7 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = ["Recovery", "RunSupervisor", "process_alive"]
 
-logger = logging.getLogger("fl_client.recovery")
+logger = logging.getLogger("fl.client.recovery")
 
 
 def process_alive(pid: int) -> bool:
@@ -141,6 +141,12 @@ class RunSupervisor:
                     run.attempt,
                     run.log_path,
                 )
+
+    def remembered_run(self, key: RunKey) -> ScriptRun | None:
+        if self.journal is None:
+            return None
+        record = self.journal.get(key)
+        return None if record is None else record.as_run()
 
     def before_start(self, run: ScriptRun) -> RunState | None:
         if run.previous_pid is not None and process_alive(run.previous_pid):

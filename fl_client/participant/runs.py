@@ -87,6 +87,11 @@ class RunHooks(Protocol):
 
     def run_ended(self, run: ScriptRun) -> None: ...
 
+    def remembered_run(self, key: RunKey) -> ScriptRun | None:
+        """Optional: the last run of ``key`` the dispatcher has forgotten (its runs map is bounded),
+        e.g. from the journal; None when unknown."""
+        ...
+
 
 @dataclass(frozen=True)
 class Submission:

@@ -70,7 +70,7 @@ PARENT_LOG = "warm-parent.log"
 # never given to the long-lived warm parent: they describe one run or are secrets
 _PER_RUN_PREFIXES = ("FL_CLIENT_",)
 
-logger = logging.getLogger("fl_client.warm")
+logger = logging.getLogger("fl.client.warm")
 
 
 def is_warm_capable(script: Path) -> str | None:
