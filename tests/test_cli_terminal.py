@@ -32,9 +32,15 @@ def test_watch_exits_8_with_one_line_when_the_training_ends_in_error(
     actor, alice = emulator.create_user("actor"), emulator.create_user("alice")
     env = cli_env(tmp_path / "config", FL_DEMONSTRATOR_BASE_URL=emulator.url, FL_CLIENT_TOKEN=actor.token)
     model_id = emulator.upload_model(actor, model_file())
-    tid = ok("trainings", "create", model_id, "-p", alice.id, "-n", "1", "--uncertainty", "swag",
-             env=env).strip()  # fmt: skip
-    ok("trainings", "start", tid, env=env)
+    created = json.loads(ok("trainings", "create", model_id, "-p", alice.id, "-n", "1", "--uncertainty", "swag",
+                            "--json", env=env))  # fmt: skip
+    assert set(created) == {"detail", "training_id"}  # the server's answer, like `models upload --json`
+    tid = created["training_id"]
+    started = run_cli("trainings", "start", tid, "--json", env=env)
+    training = json.loads(started.out)  # stdout is the started training alone; the detail is on stderr
+    assert started.code == 0 and started.err.strip() and started.err.strip() not in started.out
+    assert (training["id"], training["state"], training["uncertainty_method"]) == (tid, "O", "SWAG")
+    assert training["participants"] == [alice.id] and training["target_num_updates"] == 1
 
     # in a pipe, watching while the training goes wrong: bad SWAG moments (not 1-D) set state E
     watch = subprocess.Popen([FL_CLIENT, "trainings", "watch", tid, "--interval", "0.05", "--stall-timeout", "60"],
