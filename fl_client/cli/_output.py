@@ -21,7 +21,16 @@ import click
 from rich.console import Console
 from rich.table import Table
 
-__all__ = ["err_console", "info", "json_option", "out_console", "print_json", "print_table", "to_jsonable"]
+__all__ = [
+    "err_console",
+    "info",
+    "json_option",
+    "metric_value_text",
+    "out_console",
+    "print_json",
+    "print_table",
+    "to_jsonable",
+]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -69,6 +78,17 @@ def to_jsonable(value: Any) -> Any:
     if isinstance(value, (UUID, datetime, date)):
         return str(value) if isinstance(value, UUID) else value.isoformat()
     return value
+
+
+def metric_value_text(value_float: object, value_binary: object) -> str:
+    """A metric's value for people: the number, or ``<binary, N bytes>`` for a binary value (SWAG
+    moments are whole tensors; their base64 text would fill the screen). ``--json`` keeps it all."""
+    if isinstance(value_float, float | int) and not isinstance(value_float, bool):
+        return f"{value_float:.6g}"
+    if isinstance(value_binary, str):
+        padding = len(value_binary) - len(value_binary.rstrip("="))
+        return f"<binary, {len(value_binary) * 3 // 4 - padding} bytes>"
+    return "-"
 
 
 def print_json(value: Any) -> None:

@@ -31,7 +31,7 @@ from ..resources.events import (
     TrainingEvent,
 )
 from ._common import EXIT_FAILED, EXIT_OK, EXIT_STALLED
-from ._output import err_console, out_console, to_jsonable
+from ._output import err_console, metric_value_text, out_console, to_jsonable
 
 if TYPE_CHECKING:
     from ..client import FLClient
@@ -99,8 +99,8 @@ def event_line(event: TrainingEvent, elapsed: float) -> str:
         return f"{prefix} round {event.round}/{event.training.target_num_updates}"
     if isinstance(event, LocalModelsArrived):
         return f"{prefix} local models {event.arrived}/{event.expected}"
-    parts = [f"{m.key}={_fmt(m.value_float) if isinstance(m.value_float, float) else m.value_binary}"
-             f" (round {m.step}, {m.reporter or 'server'})" for m in event.metrics]  # fmt: skip
+    parts = [f"{m.key}={metric_value_text(m.value_float, m.value_binary)} (round {m.step}, {m.reporter or 'server'})"
+             for m in event.metrics]  # fmt: skip
     return f"{prefix} metrics " + "; ".join(parts)
 
 

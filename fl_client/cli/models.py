@@ -9,7 +9,7 @@ from uuid import UUID
 import click
 
 from ._common import EXIT_OK, Target, api_options
-from ._output import info, json_option, print_json, print_table
+from ._output import info, json_option, metric_value_text, print_json, print_table
 from ._progress import transfer_progress
 from .download import download_model_file
 
@@ -42,8 +42,7 @@ def metric_rows(metrics: list[Any]) -> list[list[object]]:
     """Table rows for metrics: key, round (step), reporter, value."""
     rows: list[list[object]] = []
     for m in sorted(metrics, key=lambda m: (m.key, m.step, str(m.reporter))):
-        value = m.value_float if isinstance(m.value_float, float) else m.value_binary
-        rows.append([m.key, m.step, m.reporter or "-", value])
+        rows.append([m.key, m.step, m.reporter or "-", metric_value_text(m.value_float, m.value_binary)])
     return rows
 
 

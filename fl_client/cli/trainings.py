@@ -82,11 +82,16 @@ def create_command(
 @trainings_group.command("start")
 @click.argument("training_id", type=click.UUID)
 @api_options
-def start_command(target: Target, training_id: UUID) -> int:
-    """Start a training: the server notifies every participant."""
+@json_option
+def start_command(target: Target, as_json: bool, training_id: UUID) -> int:
+    """Start a training: the server notifies every participant. With --json, prints the started
+    training (as `trainings show --json` does)."""
     with target.client() as api:
         detail = api.trainings.start(training_id)
+        started = api.trainings.get(training_id) if as_json else None
     info(detail.detail)
+    if started is not None:
+        print_json(started)
     return EXIT_OK
 
 
