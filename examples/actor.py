@@ -73,7 +73,7 @@ class Progress:
         elif isinstance(event, RoundAdvanced) and event.previous is not None:
             self.out(f"{stamp} round {event.round}/{event.training.target_num_updates} aggregated")
         elif isinstance(event, LocalModelsArrived) and event.arrived:
-            self.out(f"{stamp} local models {event.arrived}/{event.expected}")
+            self.out(f"{stamp} round {event.round}: local models {event.arrived}/{event.expected}")
         elif isinstance(event, MetricsReported):
             for metric in event.metrics:
                 self._record(metric)

@@ -17,12 +17,30 @@ NOBODY = "0" * 40  # any well-formed token: creating users needs none
 class Api:
     """``api("trainings.get", tid)`` runs ``client.trainings.get(tid)``, awaiting it in async mode."""
 
-    def __init__(self, mode: str, **options: Any) -> None:
+    def __init__(self, mode: str, *, client: FLClient | AsyncFLClient | None = None, **options: Any) -> None:
         self.mode = mode
         self.loop = asyncio.new_event_loop() if mode == "async" else None
-        self.client: FLClient | AsyncFLClient = (
-            AsyncFLClient(**options) if mode == "async" else FLClient(**options)
-        )
+        if client is None:
+            client = AsyncFLClient(**options) if mode == "async" else FLClient(**options)
+        assert isinstance(client, AsyncFLClient) == (mode == "async"), "a client of the other mode"
+        self.client: FLClient | AsyncFLClient = client
+
+    @property
+    def client_class(self) -> type[FLClient] | type[AsyncFLClient]:
+        return AsyncFLClient if self.mode == "async" else FLClient
+
+    def step(self, iterator: Any) -> Any:
+        """The next item of a generator (``watch``) in this mode; `StopIteration` at its end."""
+        if self.loop is None:
+            return next(iterator)
+        try:
+            return self.loop.run_until_complete(iterator.__anext__())
+        except StopAsyncIteration:
+            raise StopIteration from None
+
+    def run(self, result: Any) -> Any:
+        """``result`` itself in sync mode; awaited in async mode."""
+        return result if self.loop is None else self.loop.run_until_complete(result)
 
     def __call__(self, method_path: str, /, *args: Any, **kwargs: Any) -> Any:
         resource, method = method_path.split(".")
@@ -37,6 +55,10 @@ class Api:
         return result
 
     def close(self) -> None:
+        """Close the client (and the event loop); a second call does nothing."""
+        if getattr(self, "closed", False):
+            return
+        self.closed = True
         if isinstance(self.client, AsyncFLClient):
             assert self.loop is not None
             self.loop.run_until_complete(self.client.close())
@@ -55,12 +77,18 @@ def mode(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
+def client_class(mode: str) -> type[FLClient] | type[AsyncFLClient]:
+    """`FLClient` or `AsyncFLClient`, by this test's mode."""
+    return AsyncFLClient if mode == "async" else FLClient
+
+
+@pytest.fixture
 def clients(mode: str) -> Iterator[Any]:
     """A factory of `Api` objects in this test's mode, closed after the test."""
     made: list[Api] = []
 
-    def make(**options: Any) -> Api:
-        api = Api(mode, **options)
+    def make(*, client: FLClient | AsyncFLClient | None = None, **options: Any) -> Api:
+        api = Api(mode, client=client, **options)
         made.append(api)
         return api
 

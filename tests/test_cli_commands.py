@@ -169,7 +169,7 @@ def test_a_whole_training_with_fl_client_commands(
     # a finished training, watched again: one poll, exit 0 at once; --json gives JSON lines
     replay = run_cli("trainings", "watch", tid, "--json", "--interval", "0.05", env=env)
     events = [json.loads(line) for line in replay.out.splitlines()]
-    assert replay.code == 0 and events[0]["event"] == "StateChanged" and events[0]["state"] == "C"
+    assert replay.code == 0 and events[-1]["event"] == "StateChanged" and events[-1]["state"] == "C"
     assert {e["event"] for e in events} >= {"StateChanged", "RoundAdvanced", "MetricsReported"}
 
     ok("trainings", "rm", tid, env=env)

@@ -11,14 +11,26 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from fl_demonstrator_api.types import RequestFiles
 
 from ..progress import ProgressCallback
 from .config import MODEL_FILE_NAME, MULTIPART_BOUNDARY_BYTES, TRANSFER_CHUNK_BYTES
 
-__all__ = ["MultipartBody", "split_parts"]
+__all__ = ["FieldValue", "FilePart", "MultipartBody", "split_parts"]
+
+
+class FilePart(NamedTuple):
+    """A small file part sent whole in the head (e.g. a preprocessing module next to the model)."""
+
+    payload: bytes
+    file_name: str
+    content_type: str = "application/octet-stream"
+
+
+FieldValue = str | bytes | FilePart
+"""A part before the streamed file: a text value, or a small file."""
 
 
 def _quote(value: str) -> str:
@@ -26,18 +38,24 @@ def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace('"', "%22").replace("\r", "%0D").replace("\n", "%0A")
 
 
-def split_parts(
-    parts: RequestFiles, file_field: str, kwargs: dict[str, Any]
-) -> list[tuple[str, str | bytes]]:
-    """The text parts of a generated model's ``to_multipart()`` list, in order; the file part's
-    name goes to ``kwargs["file_name"]`` and text parts get ``text/plain`` unless said otherwise."""
-    fields: list[tuple[str, str | bytes]] = []
+def split_parts(parts: RequestFiles, file_field: str, kwargs: dict[str, Any]) -> list[tuple[str, FieldValue]]:
+    """The other parts of a generated model's ``to_multipart()`` list, in order: text parts, and
+    other files (those with a file name) as `FilePart`. The streamed file part's name goes to
+    ``kwargs["file_name"]``; text parts get ``text/plain`` unless said otherwise."""
+    fields: list[tuple[str, FieldValue]] = []
     for name, part in parts:
         filename, payload = part[0], part[1]
         if name == file_field:
             kwargs.setdefault("file_name", filename or MODEL_FILE_NAME)
             continue
-        fields.append((name, payload if isinstance(payload, str | bytes) else payload.read()))
+        data = payload if isinstance(payload, str | bytes) else payload.read()
+        if filename is not None:
+            content_type = part[2] if len(part) > 2 and part[2] else "application/octet-stream"
+            fields.append(
+                (name, FilePart(data if isinstance(data, bytes) else data.encode(), filename, content_type))
+            )
+        else:
+            fields.append((name, data))
     kwargs.setdefault("field_content_type", "text/plain")
     return fields
 
@@ -58,7 +76,7 @@ class MultipartBody:
 
     def _frame(
         self,
-        fields: Sequence[tuple[str, str | bytes]],
+        fields: Sequence[tuple[str, FieldValue]],
         *,
         file_field: str,
         file_size: int,
@@ -75,13 +93,18 @@ class MultipartBody:
         self.progress = progress
         dash = b"--" + self.boundary.encode("ascii")
         head = bytearray()
-        for name, text in fields:
-            value = text if isinstance(text, bytes) else text.encode()
+        for name, field in fields:
+            value = field.payload if isinstance(field, FilePart) else field
+            value = value if isinstance(value, bytes) else value.encode()
             if dash in value:  # astronomically unlikely with a random boundary, but then wrong
                 raise ValueError(f"multipart boundary occurs in the value of field {name!r}")
-            head += dash + b'\r\nContent-Disposition: form-data; name="' + _quote(name).encode() + b'"\r\n'
-            if field_content_type:
-                head += b"Content-Type: " + field_content_type.encode() + b"\r\n"
+            head += dash + b'\r\nContent-Disposition: form-data; name="' + _quote(name).encode() + b'"'
+            if isinstance(field, FilePart):
+                head += f'; filename="{_quote(field.file_name)}"\r\nContent-Type: {field.content_type}\r\n'.encode()
+            else:
+                head += b"\r\n"
+                if field_content_type:
+                    head += b"Content-Type: " + field_content_type.encode() + b"\r\n"
             head += b"\r\n" + value + b"\r\n"
         head += (
             dash

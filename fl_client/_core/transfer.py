@@ -48,7 +48,7 @@ from .config import (
     TRANSFER_CHUNK_BYTES,
 )
 from .http import check_status, send, transport_error
-from .multipart import MultipartBody, split_parts
+from .multipart import FieldValue, MultipartBody, split_parts
 from .upload_stream import StreamedModelBody, counted_size
 
 if TYPE_CHECKING:
@@ -262,7 +262,7 @@ class MultipartFileBody(MultipartBody):
 
     def __init__(
         self,
-        fields: Sequence[tuple[str, str | bytes]],
+        fields: Sequence[tuple[str, FieldValue]],
         *,
         file_field: str,
         file_path: PathLike,

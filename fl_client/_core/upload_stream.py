@@ -35,7 +35,7 @@ from typing import IO, Any, cast
 from ..exceptions import ModelSerializationError
 from ..progress import ProgressCallback
 from .config import MODEL_FILE_NAME, STREAM_QUEUE_CHUNKS, TRANSFER_CHUNK_BYTES
-from .multipart import MultipartBody
+from .multipart import FieldValue, MultipartBody
 
 __all__ = ["StreamedModelBody", "counted_size"]
 
@@ -155,7 +155,7 @@ class StreamedModelBody(MultipartBody):
 
     def __init__(
         self,
-        fields: Sequence[tuple[str, str | bytes]],
+        fields: Sequence[tuple[str, FieldValue]],
         *,
         file_field: str,
         model: Any,

@@ -98,7 +98,10 @@ def event_line(event: TrainingEvent, elapsed: float) -> str:
     if isinstance(event, RoundAdvanced):
         return f"{prefix} round {event.round}/{event.training.target_num_updates}"
     if isinstance(event, LocalModelsArrived):
-        return f"{prefix} local models {event.arrived}/{event.expected}"
+        where = (
+            "" if event.round is None else f" (round {event.round}{', inferred' if event.inferred else ''})"
+        )
+        return f"{prefix} local models {event.arrived}/{event.expected}{where}"
     parts = [f"{m.key}={metric_value_text(m.value_float, m.value_binary)} (round {m.step}, {m.reporter or 'server'})"
              for m in event.metrics]  # fmt: skip
     return f"{prefix} metrics " + "; ".join(parts)
@@ -113,7 +116,9 @@ def event_json(event: TrainingEvent, elapsed: float) -> str:
     elif isinstance(event, RoundAdvanced):
         data.update(previous=event.previous, round=event.round)
     elif isinstance(event, LocalModelsArrived):
-        data.update(arrived=event.arrived, expected=event.expected)
+        data.update(
+            arrived=event.arrived, expected=event.expected, round=event.round, inferred=event.inferred
+        )
     else:
         data["metrics"] = to_jsonable(event.metrics)
     return json.dumps(data, sort_keys=True)

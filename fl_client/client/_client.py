@@ -101,7 +101,12 @@ def _env_credentials(environ: Mapping[str, str]) -> dict[str, str]:
     if environ.get(ENV_TOKEN):
         return {"token": environ[ENV_TOKEN]}
     if environ.get(ENV_USERNAME) or environ.get(ENV_PASSWORD):
-        return {"username": environ.get(ENV_USERNAME, ""), "password": environ.get(ENV_PASSWORD, "")}
+        missing = [name for name in (ENV_USERNAME, ENV_PASSWORD) if not environ.get(name)]
+        if missing:
+            raise ConfigurationError(
+                f"{missing[0]} is not set: {ENV_USERNAME} and {ENV_PASSWORD} go together"
+            )
+        return {"username": environ[ENV_USERNAME], "password": environ[ENV_PASSWORD]}
     raise ConfigurationError(
         f"no credentials in the environment: set {ENV_TOKEN}, {ENV_USERNAME} + {ENV_PASSWORD}, or {ENV_AUTHORIZATION}"
     )

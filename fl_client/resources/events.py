@@ -53,11 +53,17 @@ class RoundAdvanced:
 
 @dataclass(frozen=True)
 class LocalModelsArrived:
-    """The number of local models stored for this round changed: ``arrived`` of ``expected``."""
+    """``arrived`` of ``expected`` local models are in for round ``round`` (None: round unknown).
+
+    ``inferred`` is True when no poll saw the count: the round advanced between two polls, so all
+    its local models had arrived (the event then says ``expected`` of ``expected``).
+    """
 
     training: TrainingWithRounds
     arrived: int
     expected: int
+    round: int | None = None
+    inferred: bool = False
 
 
 @dataclass(frozen=True)
@@ -82,30 +88,55 @@ def describe(training: TrainingWithRounds, round_: int | None) -> str:
 
 @dataclass
 class Observer:
-    """Compares each poll with the previous one and says what happened."""
+    """Compares each poll with the previous one and says what happened.
+
+    A poll may come late: the emulator (or a fast server) can finish a round between two polls, so
+    the count of its local models is never seen at ``expected``. When the round advanced from ``r``
+    to ``r + k`` between two polls, each round ``r .. r + k - 1`` whose complete count was not yet
+    reported gets an inferred ``LocalModelsArrived(expected, expected, round, inferred=True)``
+    before the `RoundAdvanced` event: every round that ends yields an arrivals event. The events of
+    one poll come in this order: a state change to a non-final state, inferred arrivals, the round,
+    the current round's arrivals (when its round or count changed; not in the test round after the
+    last aggregation, where no local model comes), new metrics, and last a change to a final state
+    (``C`` or ``E``), so a watch ends with it.
+    """
 
     state: TrainingState | None = None
     round: int | None = None
-    arrived: int | None = None
+    arrived: tuple[int | None, int] | None = None
     seen_metrics: set[int] = field(default_factory=set)
 
     def observe(
         self, training: TrainingWithRounds, round_: int | None, metrics: list[Metric]
     ) -> list[TrainingEvent]:
         events: list[TrainingEvent] = []
-        if training.state != self.state:
+        state_changed = training.state != self.state
+        if state_changed and training.state not in FINAL_STATES:
             events.append(StateChanged(training, self.state, training.state))
-            self.state = training.state
         if round_ is not None and round_ != self.round:
+            expected = training.local_models_expected
+            if self.round is not None and round_ > self.round:
+                for ended in range(self.round, round_):
+                    if self.arrived != (ended, expected):
+                        events.append(LocalModelsArrived(training, expected, expected, ended, inferred=True))
             events.append(RoundAdvanced(training, self.round, round_))
             self.round = round_
-        if training.local_models_arrived != self.arrived:
-            self.arrived = training.local_models_arrived
-            events.append(LocalModelsArrived(training, self.arrived, training.local_models_expected))
+        arrived = (round_, training.local_models_arrived)
+        training_round = round_ is None or round_ < training.target_num_updates  # not the test round
+        if arrived != self.arrived and training_round:
+            self.arrived = arrived
+            events.append(
+                LocalModelsArrived(
+                    training, training.local_models_arrived, training.local_models_expected, round_
+                )
+            )
         new = [metric for metric in metrics if metric.id not in self.seen_metrics]
         if new:
             self.seen_metrics.update(metric.id for metric in new)
             events.append(MetricsReported(training, new))
+        if state_changed and training.state in FINAL_STATES:
+            events.append(StateChanged(training, self.state, training.state))
+        self.state = training.state
         return events
 
 

@@ -285,9 +285,15 @@ class Trainings(SyncResource):
         max_interval: float = DEFAULT_WATCH_MAX_INTERVAL,
     ) -> Iterator[TrainingEvent]:
         """Yield what happens to a training (`StateChanged`, `RoundAdvanced`, `LocalModelsArrived`,
-        `MetricsReported`) until it reaches a final state (``C`` or ``E``).
+        `MetricsReported`) until it reaches a final state (``C`` or ``E``); the last event is that
+        `StateChanged`.
 
         Polls with backoff from ``interval`` to ``max_interval`` seconds (see `fl_client.resources.events`).
+        A poll sees the count of local models only at that moment, so a round can end unseen between
+        two polls; every round that ends still yields a `LocalModelsArrived` with its ``round``:
+        one the polls saw complete, or, inferred from the round advancing, ``expected`` of
+        ``expected`` with ``inferred=True``, just before the `RoundAdvanced` event. Rounds that
+        ended before the first poll are not reported.
         """
         for _, _, events in self._poll(training_id, interval, max_interval, None):
             yield from events
