@@ -86,7 +86,8 @@ def test_watch_exits_8_with_one_line_when_the_training_ends_in_error(
     replay = run_cli("trainings", "watch", tid, "--json", "--interval", "0.05", env=env)
     events = [json.loads(line) for line in replay.out.splitlines()]
     assert replay.code == EXIT_FAILED and replay.err == err
-    assert events[0] == {**events[0], "event": "StateChanged", "previous": None, "state": "E"}
+    # a watch ends with the change to the final state (here seen on its first poll)
+    assert events[-1] == {**events[-1], "event": "StateChanged", "previous": None, "state": "E"}
 
     # on a terminal: the panel shows the error state, then the same message, and exit 8
     code, output = run_in_pty(["trainings", "watch", tid, "--interval", "0.05"], {**env, "COLUMNS": "160"})
