@@ -52,6 +52,8 @@ def test_watch_exits_8_with_one_line_when_the_training_ends_in_error(
         wait_for(lambda: bool(lines), timeout=30)
         comm(emulator, alice, tid, 0, model_id).upload_model(torch.jit.script(small_model()), {}, 1)
         emulator.wait_for_state(tid, "S")
+        # S lasts only until the SWAG upload: let the watch report it before moving on
+        wait_for(lambda: any(line.endswith("ongoing -> swag rounds") for line in lines), timeout=30)
         comm(emulator, alice, tid, 1, model_id).upload_swag(torch.zeros(2, 2), torch.zeros(2, 2), 1)
         emulator.wait_for_state(tid, "E")
         watch.wait(timeout=60)
