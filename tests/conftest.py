@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +16,36 @@ from werkzeug import Request, Response
 
 # the emulator's fixtures (emulator, contract_checker, sink) live in their own module
 pytest_plugins = ["emulator_support", "resource_support"]
+
+# Tests write only to temporary folders. Ignored files do not show in `git status`, so the session
+# compares the repository's files before and after, and fails when a test left something behind.
+REPOSITORY = Path(__file__).resolve().parent.parent
+_TOOL_DIRS = {".git", ".venv", "__pycache__", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis"}
+_files_before: set[str] = set()
+
+
+def _repository_files() -> set[str]:
+    found: set[str] = set()
+    for folder, dirs, files in os.walk(REPOSITORY):
+        dirs[:] = [d for d in dirs if d not in _TOOL_DIRS and not d.endswith(".egg-info")]
+        found.update(os.path.relpath(os.path.join(folder, name), REPOSITORY) for name in files)
+    return found
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    _files_before.update(_repository_files())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    left = sorted(_repository_files() - _files_before)
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = f"tests left files in the repository (write to tmp_path instead): {', '.join(left[:10])}"
+        if reporter is not None:
+            reporter.ensure_newline()
+            reporter.write_line(message, red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
 
 BASIC = "Basic YWxpY2U6czNjcjN0LXBhc3N3b3Jk"  # alice:s3cr3t-password
 SECRET = "s3cr3t-password"

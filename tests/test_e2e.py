@@ -32,12 +32,13 @@ WAIT = 120.0
 
 
 @pytest.fixture(scope="module")
-def demo() -> ModuleType:
+def demo(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
     spec = importlib.util.spec_from_file_location("fl_demo", DEMO)
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.PARTICIPANTS = 2  # the shards are split two ways
+    module.OUTPUT = tmp_path_factory.mktemp("demo-output")  # the receivers' logs, not in the repository
     return module
 
 
