@@ -43,6 +43,7 @@ from .participant.notifications import parse_notification
 from .participant.receiver import NotificationReceiver
 from .participant.script import SwagResult, TrainingScript, TrainResult
 from .resources import (
+    BinaryInference,
     LocalModelsArrived,
     MetricsReported,
     RoundAdvanced,
@@ -65,6 +66,7 @@ __all__ = [
     "AsyncFLClient",
     "AuthenticationError",
     "BadRequestError",
+    "BinaryInference",
     "Communication",
     "CommunicationException",
     "ConfigurationError",

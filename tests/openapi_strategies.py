@@ -170,7 +170,9 @@ def requests(draw: st.DrawFn, op: Operation, world: World) -> DrawnRequest:
             continue
         schema = param.get("schema", {})
         if schema.get("type") == "integer":
-            value = str(draw(st.integers(0, 1000)))
+            existing = [int(i) for i in world.ids_for(op.path) if i.isdigit()]  # e.g. a group we belong to
+            numbers = st.integers(0, 1000)
+            value = str(draw(st.one_of(st.sampled_from(existing), numbers) if existing else numbers))
         else:
             fitting = st.sampled_from(list(world.ids_for(op.path)))  # an object of the path's kind
             value = draw(

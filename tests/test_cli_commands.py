@@ -195,7 +195,9 @@ def test_watch_redraws_in_a_terminal_and_exits_9_when_stalled(
     assert "stalled: nothing changed for 0.6 s" in text
 
 
-def test_exit_codes_per_error_class(emulator: FLEmulator, env: dict[str, str], unused_port: int) -> None:
+def test_exit_codes_per_error_class(
+    emulator: FLEmulator, env: dict[str, str], unused_port: int, tmp_path: Path
+) -> None:
     wrong = run_cli("users", "me", "--base-url", emulator.url, "--token", "0" * 40, env=env)
     assert wrong.code == EXIT_AUTH and "Invalid token." in wrong.err
     missing = run_cli("users", "me", "--base-url", emulator.url, env=env)
@@ -205,11 +207,35 @@ def test_exit_codes_per_error_class(emulator: FLEmulator, env: dict[str, str], u
     )
     assert down.code == EXIT_NETWORK and "Traceback" not in down.err
     assert down.err.splitlines()[-1].startswith("fl-client: error: ") and "could not connect" in down.err
-    actor, _ = setup_actor(emulator, env)
-    server = run_cli("infer", str(actor["id"]), "--input", "-", env=env, input="[[1.0, 2.0]]")
-    assert server.code == EXIT_SERVER and "not implemented" in server.err
+    setup_actor(emulator, env)
+    file = tmp_path / "net.pt"
+    file.write_bytes(torch_bytes(small_model()))
+    lone_model = ok("models", "upload", str(file), "--name", "net", env=env).strip()  # in no training
+    server = run_cli("infer", lone_model, "--input", "-", env=env, input="[[1.0, 2.0, 3.0, 4.0]]")
+    assert server.code == EXIT_SERVER and "Internal Server Error occurred during inference" in server.err
     assert run_cli("trainings", "create", "nope", "-n", "1", env=env).code == EXIT_USAGE
     assert run_cli("models", "upload", "/no/such/file", "--name", "x", env=env).code == EXIT_USAGE
+
+
+def test_infer_runs_the_model_on_the_emulator(
+    emulator: FLEmulator, env: dict[str, str], tmp_path: Path
+) -> None:
+    import torch
+
+    _, people = setup_actor(emulator, env)
+    net = small_model()
+    file = tmp_path / "net.pt"
+    file.write_bytes(torch_bytes(net))
+    model_id = ok("models", "upload", str(file), "--name", "net", env=env).strip()
+    ok("trainings", "create", model_id, "-p", str(people[0]["id"]), "-n", "1", env=env)  # inference needs one
+    rows = [[1.0, -2.0, 0.5, 3.0], [0.0, 1.0, -1.0, 2.0]]
+    expected = net(torch.tensor(rows)).argmax(dim=1).tolist()
+    answer = json.loads(ok("infer", model_id, "--input", "-", "--json", env=env, input=json.dumps(rows)))
+    assert answer == {"inference": expected, "uncertainty": {}}
+    tensor_file = tmp_path / "rows.pt"
+    tensor_file.write_bytes(torch_bytes(torch.tensor(rows)))  # sent as a file, as is
+    table = ok("infer", model_id, "-i", str(tensor_file), env=env)
+    assert "inference" in table and all(str(value) in table for value in expected)
 
 
 def test_infer_prints_the_result(api: ContractServer, env: dict[str, str], tmp_path: Path) -> None:

@@ -1,6 +1,8 @@
-"""Resource methods the emulator does not implement (groups, preprocessing, SWAG, mean models,
-inference), and the typed errors of every error shape, sync and async, through the
-contract-validating test server (every request and canned answer is checked against the document)."""
+"""Resource methods against canned answers the emulator cannot give (SWAG and mean models, the
+server's pickled inference answer byte for byte), and the typed errors of every error shape, sync
+and async, through the contract-validating test server (every request and canned answer is checked
+against the document). The emulator's groups, preprocessing and inference are tested in
+test_emulator_groups_inference.py."""
 
 from __future__ import annotations
 

@@ -12,9 +12,11 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from . import _groups_api as groups
 from . import _models_api as models
 from . import _trainings_api as trainings
 from ._authn import authenticate
+from ._inference_api import run_inference
 from ._store import ApiFailure, server_error
 from ._wire import Context, Reply, Request, json_reply
 
@@ -44,13 +46,6 @@ _BOOLEAN_COLUMNS = frozenset({"actor", "client", "is_superuser", "is_staff", "is
 _HTML_NOT_FOUND = (
     b"<!doctype html>\n<html><head><title>Not Found</title></head><body><h1>Not Found</h1></body></html>\n"
 )
-
-
-def _not_implemented(operation: str) -> Handler:
-    def handler(ctx: Context, req: Request) -> Reply:
-        raise ApiFailure(500, {"detail": f"fl_client emulator: {operation} is not implemented"})
-
-    return handler
 
 
 # ---------------------------------------------------------------------------------------------
@@ -113,10 +108,6 @@ def get_myself(ctx: Context, req: Request) -> Reply:
     return json_reply(200, req.caller.to_json())
 
 
-def list_my_groups(ctx: Context, req: Request) -> Reply:
-    return json_reply(200, [])  # group membership can only be set in the Django admin
-
-
 def get_user(ctx: Context, req: Request) -> Reply:
     with ctx.store.lock:
         user = ctx.store.get_user(req.params["id"])
@@ -129,13 +120,18 @@ def get_user(ctx: Context, req: Request) -> Reply:
 ROUTES: list[tuple[str, dict[str, Handler]]] = [
     ("/api/users/", {"GET": list_users, "POST": create_user}),
     ("/api/users/myself/", {"GET": get_myself}),
-    ("/api/users/groups/", {"GET": list_my_groups}),
+    ("/api/users/groups/", {"GET": groups.list_my_groups}),
     ("/api/users/trainings/", {"GET": trainings.list_my_trainings}),
     ("/api/users/{id}/", {"GET": get_user}),
-    ("/api/groups/", {"GET": _not_implemented("list_groups"), "POST": _not_implemented("create_group")}),
+    ("/api/groups/", {"GET": groups.list_groups, "POST": groups.create_group}),
     (
         "/api/groups/{int}/",
-        {method: _not_implemented("groups") for method in ("GET", "PUT", "PATCH", "DELETE")},
+        {
+            "GET": groups.get_group,
+            "PUT": groups.update_group,
+            "PATCH": groups.partial_update_group,
+            "DELETE": groups.delete_group,
+        },
     ),
     ("/api/models/", {"GET": models.list_models, "POST": models.create_model}),
     (
@@ -146,7 +142,7 @@ ROUTES: list[tuple[str, dict[str, Handler]]] = [
     ("/api/models/{id}/metrics/", {"GET": models.list_model_metrics, "POST": models.upload_model_metrics}),
     (
         "/api/models/{id}/preprocessing/",
-        {"GET": _not_implemented("preprocessing models"), "POST": _not_implemented("preprocessing models")},
+        {"GET": models.download_preprocessing_model, "POST": models.upload_preprocessing_model},
     ),
     ("/api/models/{id}/swag/", {"POST": models.upload_swag_statistics}),
     ("/api/trainings/", {"GET": trainings.list_trainings, "POST": trainings.create_training}),
@@ -158,7 +154,7 @@ ROUTES: list[tuple[str, dict[str, Handler]]] = [
     ("/api/trainings/{id}/start/", {"POST": trainings.start_training}),
     ("/api/trainings/{training_id}/models/", {"GET": trainings.list_training_models}),
     ("/api/trainings/{training_id}/models/latest/", {"GET": trainings.list_latest_training_models}),
-    ("/api/inference/", {"POST": _not_implemented("inference")}),
+    ("/api/inference/", {"POST": run_inference}),
 ]
 
 _NO_AUTH = {("/api/users/", "POST")}

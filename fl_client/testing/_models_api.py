@@ -19,11 +19,13 @@ __all__ = [
     "create_model",
     "delete_model",
     "download_model",
+    "download_preprocessing_model",
     "get_model_metadata",
     "list_model_metrics",
     "list_models",
     "upload_local_model",
     "upload_model_metrics",
+    "upload_preprocessing_model",
     "upload_swag_statistics",
 ]
 
@@ -138,6 +140,41 @@ def download_model(ctx: Context, req: Request) -> Reply:
         "application/octet-stream",
         {"Content-Disposition": f'filename="model-{model.id}.pt"'},
     )
+
+
+def download_preprocessing_model(ctx: Context, req: Request) -> Reply:
+    """§5.4: a local model's id gives its base model's preprocessing module."""
+    store = ctx.store
+    with store.lock:
+        model = store.get_model(req.params["id"])
+        base = store.models.get(model.base_model) if model.base_model else model
+        data = base.preprocessing if base is not None else None
+    if data is None:
+        raise ApiFailure(404, {"detail": f"Model '{model.id}' has no preprocessing model defined."})
+    return Reply(
+        200,
+        data,
+        "application/octet-stream",
+        {"Content-Disposition": f'filename="model-{model.id}-proprecessing.pt"'},  # sic
+    )
+
+
+def upload_preprocessing_model(ctx: Context, req: Request) -> Reply:
+    """§5.4: set or replace the preprocessing module of a global model, for its owner only."""
+    store = ctx.store
+    with store.lock:
+        model = store.get_model(req.params["id"], type_name="GlobalModel", global_only=True)
+        if model.owner != req.caller.id:
+            raise ApiFailure(403, {"detail": f"You are not the owner of model {model.id}!"})
+    data = req.body.first_file("model_preprocessing_file")
+    if data is None:
+        raise ApiFailure(400, {"detail": "No uploaded file 'model_preprocessing_file' found."})
+    _load_or_400(ctx, data, "preprocessing")
+    with store.lock:
+        if model.id not in store.models:
+            raise not_found("GlobalModel", req.params["id"])
+        model.preprocessing = data
+    return json_reply(202, {"detail": "Proprocessing Model Upload Accepted"})  # sic
 
 
 def upload_local_model(ctx: Context, req: Request) -> Reply:

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 __all__ = [
     "DRF_PERMISSION_DENIED",
     "ApiFailure",
+    "Group",
     "Metric",
     "Model",
     "ModelKind",
@@ -213,6 +214,18 @@ class Training:
 
 
 @dataclass
+class Group:
+    """A Django auth group. Members are set only in the Django admin (`FLEmulator.add_group_member`)."""
+
+    id: int
+    name: str
+    members: set[str] = field(default_factory=set)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"id": self.id, "name": self.name}
+
+
+@dataclass
 class Metric:
     id: int
     key: str
@@ -247,7 +260,9 @@ class Store:
         self.models: dict[str, Model] = {}
         self.trainings: dict[str, Training] = {}
         self.metrics: list[Metric] = []
+        self.groups: dict[int, Group] = {}
         self._metric_ids = 0
+        self._group_ids = 0
         self._model_counter = 0
 
     def clear(self) -> None:
@@ -256,6 +271,7 @@ class Store:
             self.models.clear()
             self.trainings.clear()
             self.metrics.clear()
+            self.groups.clear()
             self._metric_ids = 0
 
     # ---------------------------------------------------------------- users
@@ -288,6 +304,22 @@ class Store:
         if user is None:
             raise not_found("User", user_id)
         return user
+
+    # ---------------------------------------------------------------- groups
+    def add_group(self, name: str) -> Group:
+        self._group_ids += 1
+        group = Group(self._group_ids, name)
+        self.groups[group.id] = group
+        return group
+
+    def get_group(self, group_id: str) -> Group:
+        group = self.groups.get(int(group_id)) if group_id.isdigit() else None
+        if group is None:
+            raise not_found("Group", group_id)
+        return group
+
+    def group_by_name(self, name: str) -> Group | None:
+        return next((g for g in self.groups.values() if g.name == name), None)
 
     # ---------------------------------------------------------------- models
     def add_model(self, model: Model) -> Model:

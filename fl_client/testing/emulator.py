@@ -10,15 +10,18 @@
         server.start_training(actor, training_id)
         server.wait_for_state(training_id, "C", timeout=60)
 
-It answers the API of ``openapi/fl-demonstrator.yaml`` that a training needs, with the real
-server's status codes, error shapes and checks, runs the training state machine of the plain,
-SWAG and daisy-chain flows (API reference §8.1-8.7) and POSTs the §9.2 notifications to each
-user's ``message_endpoint``. Differences from the real server, on purpose:
+It answers every operation of ``openapi/fl-demonstrator.yaml`` (users, groups, models,
+preprocessing modules, trainings, inference) with the real server's status codes, error shapes
+and checks, runs the training state machine of the plain, SWAG and daisy-chain flows (API
+reference §8.1-8.7) and POSTs the §9.2 notifications to each user's ``message_endpoint``. Differences from the real server, on purpose:
 
 * a participant's second local upload for the same round is refused (400), where the server
   stores it and its round goes wrong;
-* SWAG statistics are averaged but SWAG- and MEAN-type models cannot be created; groups,
-  preprocessing models and inference answer 500 "not implemented"; model metadata has ``stats: null``;
+* SWAG statistics are averaged but SWAG- and MEAN-type models cannot be created (so inference
+  runs the ``NONE`` and ``MC_DROPOUT`` methods; ``ENSEMBLE`` and ``SWAG`` answer the server's 500);
+  image inputs to inference need Pillow; model metadata has ``stats: null``;
+* group membership has no API on the server (only its Django admin sets it): `add_group_member`
+  plays the admin;
 * uploads load safely (see `fl_client.testing.aggregation`); notification retries are quick
   (0.1 s x attempt) and a notification POST times out after 30 s;
 * aggregation and notifications run on threads, not Celery; a failed aggregation is recorded in
@@ -351,6 +354,15 @@ class FLEmulator:
             files={"model_file": ("model.pt", io.BytesIO(data), "application/octet-stream")},
         )
         return str(body["model_id"])
+
+    def add_group_member(self, group_id: int, user: EmulatedUser) -> None:
+        """Make ``user`` a member of group ``group_id``, as the server's Django admin does (there is
+        no API for it). Raises `EmulatorError` for an unknown group or user."""
+        with self.store.lock:
+            group = self.store.groups.get(group_id)
+            if group is None or user.id not in self.store.users:
+                raise EmulatorError(f"no group {group_id} or no user {user.username!r} on this emulator")
+            group.members.add(user.id)
 
     def create_training(
         self,
