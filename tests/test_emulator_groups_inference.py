@@ -88,6 +88,10 @@ def test_group_names_are_validated_as_the_servers_serializer_does(emulator: FLEm
     for method, path, body, message in cases:
         answer = _raw(emulator, alice, method, path, **body)
         assert (answer.status_code, answer.json()) == (400, {"name": [message]}), (method, body)
+    broken = _raw(
+        emulator, alice, "POST", "/api/groups/", content=b"{", headers={"Content-Type": "application/json"}
+    )
+    assert broken.status_code == 400 and broken.json()["detail"].startswith("JSON parse error - ")
     unchanged = _raw(emulator, alice, "PATCH", f"/api/groups/{group_id}/", json={})
     assert (unchanged.status_code, unchanged.json()) == (200, {"id": group_id, "name": "team"})
     form = _raw(emulator, alice, "POST", "/api/groups/", data={"name": "from-a-form"})

@@ -18,7 +18,7 @@ from . import _trainings_api as trainings
 from ._authn import authenticate
 from ._inference_api import run_inference
 from ._store import ApiFailure, server_error
-from ._wire import Context, Reply, Request, json_reply
+from ._wire import Context, Reply, Request, drf_json, json_reply
 
 __all__ = ["ROUTES", "dispatch"]
 
@@ -55,10 +55,7 @@ _HTML_NOT_FOUND = (
 def create_user(ctx: Context, req: Request) -> Reply:
     body = req.body
     if body.is_json:
-        try:
-            data = body.raw_json()
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiFailure(400, {"detail": f"JSON parse error - {exc}"}) from None
+        data = drf_json(req)
         if not isinstance(data, dict):
             raise server_error()
     else:

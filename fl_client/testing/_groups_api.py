@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from ._store import DRF_PERMISSION_DENIED, ApiFailure, Group
-from ._wire import Context, Reply, Request, json_reply
+from ._wire import Context, Reply, Request, drf_json, json_reply
 
 __all__ = [
     "MAX_GROUP_NAME_LENGTH",
@@ -37,10 +37,7 @@ def _submitted_name(req: Request) -> Any:
     """The ``name`` the request carries, as DRF's parsers hand it over, or `_MISSING`."""
     body = req.body
     if body.is_json:
-        try:
-            data = body.raw_json()
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise ApiFailure(400, {"detail": f"JSON parse error - {exc}"}) from None
+        data = drf_json(req)
         if not isinstance(data, dict):
             kind = "list" if isinstance(data, list) else type(data).__name__
             raise _field_error(f"Invalid data. Expected a dictionary, but got {kind}.", "non_field_errors")

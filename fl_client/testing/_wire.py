@@ -14,7 +14,7 @@ from ._store import ApiFailure, Store, User
 if TYPE_CHECKING:
     from ..serialization import TrustedClass
 
-__all__ = ["Context", "Reply", "Request", "json_reply"]
+__all__ = ["Context", "Reply", "Request", "drf_json", "json_reply"]
 
 JSON_CONTENT_TYPE = "application/json"
 
@@ -48,6 +48,14 @@ class Reply:
     body: bytes = b""
     content_type: str | None = JSON_CONTENT_TYPE
     headers: dict[str, str] = field(default_factory=dict)
+
+
+def drf_json(req: Request) -> Any:
+    """A JSON body as DRF's parser hands it to a view (``request.data``): invalid JSON is its 400."""
+    try:
+        return req.body.raw_json()
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ApiFailure(400, {"detail": f"JSON parse error - {exc}"}) from None
 
 
 def json_reply(status: int, value: Any, headers: dict[str, str] | None = None) -> Reply:
