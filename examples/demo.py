@@ -134,6 +134,7 @@ def fl_client_commands(rounds: int, participants: int) -> str:
         "fl-client trainings watch $TRAINING     # live; exits 0 when completed",
         "fl-client metrics plot $TRAINING --per aggregate   # add -o metrics.png for a PNG",
         "fl-client models download $(fl-client trainings show $TRAINING --json | jq -r .model) -o federated.pt",
+        "fl-client infer $MODEL -i samples.json   # the trained model on the server: [[64 floats], ...]",
     ]
     return "\n".join(lines)
 
@@ -173,6 +174,12 @@ def main() -> int:
             )
             print(progress.table())
             history.append(accuracy(client.models.download(done.model)))
+            # the same test data through the server's own inference (POST /api/inference/)
+            served = client.inference.predict(done.model, x_test.tolist()).inference
+            served_accuracy = float((torch.tensor(served) == y_test).float().mean())
+            print(
+                f"server-side inference on the {len(served)} held-out samples: accuracy {served_accuracy:.3f}"
+            )
         finished = server.wait_for_notifications(
             PARTICIPANTS + 1, where=lambda r: r.notification_type == "TRAINING_FINISHED", timeout=WAIT
         )
