@@ -34,7 +34,7 @@ import json
 import pickle
 from typing import TYPE_CHECKING, Any
 
-from ._store import ApiFailure, Model, server_error
+from ._store import ApiFailure, server_error
 from ._wire import Context, Reply, Request
 
 if TYPE_CHECKING:
@@ -77,10 +77,6 @@ def _field(fields: Any, name: str) -> Any:
     raise server_error()  # indexing a list, a string or a number fails unhandled
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else str(value)
-
-
 def run_inference(ctx: Context, req: Request) -> Reply:
     fields, is_json = _fields(req)
     model_id = _field(fields, "model_id")
@@ -88,7 +84,7 @@ def run_inference(ctx: Context, req: Request) -> Reply:
         raise ApiFailure(400, ["No 'model_id' provided in request."])
     store = ctx.store
     with store.lock:
-        model = store.get_model(_text(model_id))
+        model = store.get_model(str(model_id))
     return_format = fields.get("return_format", "json" if is_json else "binary")
     if return_format not in ("binary", "json"):
         raise ApiFailure(400, [f"Unknown return format '{return_format}'. Supported are binary and json."])
@@ -111,7 +107,7 @@ def run_inference(ctx: Context, req: Request) -> Reply:
         if expected is not None
     ):
         raise ApiFailure(400, ["Input shape does not match model input shape."])
-    inference, uncertainty = _predict(ctx, model, weights, method, options, tensor)
+    inference, uncertainty = _predict(ctx, weights, method, options, tensor)
     if return_format == "binary":
         return Reply(
             200,
@@ -230,7 +226,6 @@ def _load(ctx: Context, data: bytes) -> torch.nn.Module:
 
 def _predict(
     ctx: Context,
-    model: Model,
     weights: bytes,
     method: str | None,
     options: dict[str, Any],
