@@ -47,6 +47,7 @@ def world(model_file: bytes) -> Iterator[tuple[FLEmulator, World]]:
             f"{server.url}/api/groups/",
             json={"name": "fuzzers"},
             headers={"Authorization": actor.authorization},
+            trust_env=False,  # no proxy from the environment between the test and 127.0.0.1
         ).json()
         server.add_group_member(group["id"], actor)
         yield (

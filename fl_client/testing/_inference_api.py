@@ -35,7 +35,7 @@ import pickle
 from typing import TYPE_CHECKING, Any
 
 from ._store import ApiFailure, server_error
-from ._wire import Context, Reply, Request
+from ._wire import Context, Reply, Request, unguarded_json
 
 if TYPE_CHECKING:
     import torch
@@ -61,10 +61,7 @@ def _fields(req: Request) -> tuple[Any, bool]:
     if body.content_type == "multipart/form-data":
         return {name: values[-1] for name, values in body.form.items()}, False
     if body.content_type == "application/json":
-        try:
-            return body.raw_json(), True
-        except (ValueError, UnicodeDecodeError):
-            raise server_error() from None  # the view's json.loads is not guarded
+        return unguarded_json(req), True
     raise ApiFailure(415, {"detail": _UNSUPPORTED})
 
 

@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from ._store import DRF_PERMISSION_DENIED, ApiFailure, Model, Training, parse_uuid, server_error
-from ._wire import Context, Reply, Request, json_reply
+from ._wire import Context, Reply, Request, json_reply, unguarded_json
 
 __all__ = [
     "AGGREGATION_METHODS",
@@ -34,14 +34,6 @@ UNCERTAINTY_METHODS = ("NONE", "ENSEMBLE", "MC_DROPOUT", "SWAG")
 _REQUIRED_OR_500 = ("model_id", "target_num_updates", "metric_names")
 _CREATE_FIELDS = {*_REQUIRED_OR_500, "aggregation_method", "uncertainty_method", "options", "clients"}
 _MISSING = "Missing data for required field."
-
-
-def _raw_json(req: Request) -> Any:
-    """The raw body as JSON whatever the content type; the server does not catch invalid JSON."""
-    try:
-        return req.body.raw_json()
-    except (ValueError, UnicodeDecodeError):
-        raise server_error() from None
 
 
 def _member(training: Training, user_id: str) -> bool:
@@ -132,7 +124,7 @@ def _validate_create(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_training(ctx: Context, req: Request) -> Reply:
-    data = _raw_json(req)
+    data = unguarded_json(req)  # whatever the content type
     if not isinstance(data, dict) or any(key not in data for key in _REQUIRED_OR_500):
         raise server_error()  # the view indexes these keys before validating
     data = _validate_create(data)
@@ -182,7 +174,7 @@ def delete_training(ctx: Context, req: Request) -> Reply:
 
 
 def _client_ids(ctx: Context, req: Request) -> list[str]:
-    data = _raw_json(req)
+    data = unguarded_json(req)  # whatever the content type
     if not isinstance(data, dict):
         raise ApiFailure(400, {"_schema": ["Invalid input type."]})
     if "clients" not in data:

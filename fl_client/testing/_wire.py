@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from ._forms import Body, parse_body
 from ._lifecycle import TrainingEngine
-from ._store import ApiFailure, Store, User
+from ._store import ApiFailure, Store, User, server_error
 
 if TYPE_CHECKING:
     from ..serialization import TrustedClass
 
-__all__ = ["Context", "Reply", "Request", "drf_json", "json_reply"]
+__all__ = ["Context", "Reply", "Request", "drf_json", "json_reply", "unguarded_json"]
 
 JSON_CONTENT_TYPE = "application/json"
 
@@ -56,6 +56,15 @@ def drf_json(req: Request) -> Any:
         return req.body.raw_json()
     except (ValueError, UnicodeDecodeError) as exc:
         raise ApiFailure(400, {"detail": f"JSON parse error - {exc}"}) from None
+
+
+def unguarded_json(req: Request) -> Any:
+    """The raw body as JSON, for views that call ``json.loads`` themselves without catching its
+    error: invalid JSON is the server's unhandled 500."""
+    try:
+        return req.body.raw_json()
+    except (ValueError, UnicodeDecodeError):
+        raise server_error() from None
 
 
 def json_reply(status: int, value: Any, headers: dict[str, str] | None = None) -> Reply:

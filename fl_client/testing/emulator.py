@@ -13,7 +13,8 @@
 It answers every operation of ``openapi/fl-demonstrator.yaml`` (users, groups, models,
 preprocessing modules, trainings, inference) with the real server's status codes, error shapes
 and checks, runs the training state machine of the plain, SWAG and daisy-chain flows (API
-reference §8.1-8.7) and POSTs the §9.2 notifications to each user's ``message_endpoint``. Differences from the real server, on purpose:
+reference §8.1-8.7) and POSTs the §9.2 notifications to each user's ``message_endpoint``.
+Differences from the real server, on purpose:
 
 * a participant's second local upload for the same round is refused (400), where the server
   stores it and its round goes wrong;
