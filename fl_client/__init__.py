@@ -37,6 +37,7 @@ from .exceptions import (
     UnexpectedStatusError,
     UnsafeModelError,
 )
+from .exit_codes import ExitCode
 from .participant.communication import Communication, is_torchscript_instance
 from .participant.dispatch import ScriptDispatcher
 from .participant.notifications import parse_notification
@@ -71,6 +72,7 @@ __all__ = [
     "CommunicationException",
     "ConfigurationError",
     "DispatcherStoppedError",
+    "ExitCode",
     "FLClient",
     "FLClientError",
     "InternalServerError",

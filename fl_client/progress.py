@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from ._core.config import PROGRESS_MIN_INTERVAL
+from .defaults import PROGRESS_MIN_INTERVAL
 
 __all__ = ["ProgressCallback", "StderrProgress"]
 

@@ -34,6 +34,7 @@ from typing import IO, Any
 
 import torch
 
+from .env import ENV_TRUST_REMOTE_CODE, ENV_TRUSTED_CLASSES
 from .exceptions import ConfigurationError, ModelSerializationError, UnsafeModelError
 
 __all__ = [
@@ -168,7 +169,7 @@ def _refusal(exc: Exception) -> UnsafeModelError:
         message = (
             f"refused to unpickle the model: it calls {refused}, from module {match.group(2)}, which can "
             "run arbitrary code and is never allowed by safe loading. Only trust_remote_code=True (or "
-            "FL_CLIENT_TRUST_REMOTE_CODE=1) would unpickle it: do not, unless you trust the server and "
+            f"{ENV_TRUST_REMOTE_CODE}=1) would unpickle it: do not, unless you trust the server and "
             "every participant completely"
         )
         return UnsafeModelError(message, refused=refused)
@@ -176,8 +177,8 @@ def _refusal(exc: Exception) -> UnsafeModelError:
     message = (
         f"refused to unpickle the model: it needs {what}, which is not in the allow-list. "
         f"If you trust that class, allow it with trusted_classes=[{refused or 'module.Class'!r}] "
-        f"(or FL_CLIENT_TRUSTED_CLASSES={refused or 'module.Class'}); to unpickle anything, which can "
-        "run arbitrary code, pass trust_remote_code=True (or FL_CLIENT_TRUST_REMOTE_CODE=1)"
+        f"(or {ENV_TRUSTED_CLASSES}={refused or 'module.Class'}); to unpickle anything, which can "
+        f"run arbitrary code, pass trust_remote_code=True (or {ENV_TRUST_REMOTE_CODE}=1)"
     )
     return UnsafeModelError(message, refused=refused)
 
@@ -255,7 +256,7 @@ _ZIP_MAGIC = b"PK\x03\x04"
 _LEGACY_MODULE = (
     "refused to unpickle the model: it is a whole module saved in torch's legacy (pre-1.6) format, "
     "which cannot be loaded safely. Re-save it with torch.save of a current torch, or, if you trust "
-    "its source, pass trust_remote_code=True (or FL_CLIENT_TRUST_REMOTE_CODE=1)"
+    f"its source, pass trust_remote_code=True (or {ENV_TRUST_REMOTE_CODE}=1)"
 )
 
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ._core.config import (
+from .defaults import (
     DEFAULT_BASE_URL,
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_KILL_TIMEOUT,
@@ -19,6 +19,26 @@ from ._core.config import (
     DEFAULT_SERVER_PORT,
     DEFAULT_SHARED_SECRET_HEADER,
     DEFAULT_SHUTDOWN_GRACE,
+)
+from .env import (
+    ENV_BASE_URL,
+    ENV_BODY_TIMEOUT,
+    ENV_COMMUNICATION_MODULE,
+    ENV_GRACE_PERIOD,
+    ENV_KILL_TIMEOUT,
+    ENV_LOG_DIR,
+    ENV_LOG_KEEP,
+    ENV_MAX_BODY_BYTES,
+    ENV_MAX_CONCURRENT,
+    ENV_SCRIPT_EXECUTOR,
+    ENV_SCRIPT_PATH,
+    ENV_SERVER_HOST,
+    ENV_SERVER_PORT,
+    ENV_SHARED_SECRET_HEADER,
+    ENV_TRUST_REMOTE_CODE,
+    ENV_TRUSTED_CLASSES,
+    ENV_WORKING_DIRECTORY,
+    ENV_WORKING_DIRECTORY_SPELLED_RIGHT,
 )
 from .exceptions import ConfigurationError
 
@@ -100,34 +120,32 @@ class Settings:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if environ is None else environ
-        port_text = env.get("FL_CLIENT_SERVER_PORT", str(DEFAULT_SERVER_PORT))
+        port_text = env.get(ENV_SERVER_PORT, str(DEFAULT_SERVER_PORT))
         try:
             port = int(port_text)
         except ValueError:
-            raise ConfigurationError(f"FL_CLIENT_SERVER_PORT must be an integer, not {port_text!r}") from None
+            raise ConfigurationError(f"{ENV_SERVER_PORT} must be an integer, not {port_text!r}") from None
         if not 0 <= port <= 65535:
-            raise ConfigurationError(f"FL_CLIENT_SERVER_PORT must be 0..65535, not {port}")
-        workdir = env.get("FL_DEMONSTRATOR_TRAINING_WORKING_DIRETORY") or env.get(
-            "FL_DEMONSTRATOR_TRAINING_WORKING_DIRECTORY"
-        )
+            raise ConfigurationError(f"{ENV_SERVER_PORT} must be 0..65535, not {port}")
+        workdir = env.get(ENV_WORKING_DIRECTORY) or env.get(ENV_WORKING_DIRECTORY_SPELLED_RIGHT)
         return cls(
-            base_url=(env.get("FL_DEMONSTRATOR_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
-            script_executor=env.get("FL_DEMONSTRATOR_TRAINING_SCRIPT_EXECUTOR") or None,
-            script_path=env.get("FL_DEMONSTRATOR_TRAINING_SCRIPT_PATH") or None,
+            base_url=(env.get(ENV_BASE_URL) or DEFAULT_BASE_URL).rstrip("/"),
+            script_executor=env.get(ENV_SCRIPT_EXECUTOR) or None,
+            script_path=env.get(ENV_SCRIPT_PATH) or None,
             working_directory=workdir or None,
-            server_host=env.get("FL_CLIENT_SERVER_HOST") or DEFAULT_SERVER_HOST,
+            server_host=env.get(ENV_SERVER_HOST) or DEFAULT_SERVER_HOST,
             server_port=port,
-            communication_module=env.get("FL_CLIENT_COMMUNICATION_MODULE") or None,
-            trusted_classes=_split(env.get("FL_CLIENT_TRUSTED_CLASSES")),
-            trust_remote_code=env.get("FL_CLIENT_TRUST_REMOTE_CODE", "").lower() in {"1", "true", "yes"},
-            log_dir=env.get("FL_CLIENT_LOG_DIR") or DEFAULT_LOG_DIR,
-            log_keep=int(_number(env, "FL_CLIENT_LOG_KEEP", int, DEFAULT_LOG_KEEP, 0)),
-            max_concurrent=int(_number(env, "FL_CLIENT_MAX_CONCURRENT", int, DEFAULT_MAX_CONCURRENT_RUNS, 1)),
-            grace_period=_number(env, "FL_CLIENT_GRACE_PERIOD", float, DEFAULT_SHUTDOWN_GRACE, 0),
-            kill_timeout=_number(env, "FL_CLIENT_KILL_TIMEOUT", float, DEFAULT_KILL_TIMEOUT, 0),
-            body_timeout=_number(env, "FL_CLIENT_BODY_TIMEOUT", float, DEFAULT_BODY_TIMEOUT, 0.001),
-            max_body_bytes=int(_number(env, "FL_CLIENT_MAX_BODY_BYTES", int, DEFAULT_MAX_BODY_BYTES, 1)),
-            shared_secret_header=env.get("FL_CLIENT_SHARED_SECRET_HEADER") or DEFAULT_SHARED_SECRET_HEADER,
+            communication_module=env.get(ENV_COMMUNICATION_MODULE) or None,
+            trusted_classes=_split(env.get(ENV_TRUSTED_CLASSES)),
+            trust_remote_code=env.get(ENV_TRUST_REMOTE_CODE, "").lower() in {"1", "true", "yes"},
+            log_dir=env.get(ENV_LOG_DIR) or DEFAULT_LOG_DIR,
+            log_keep=int(_number(env, ENV_LOG_KEEP, int, DEFAULT_LOG_KEEP, 0)),
+            max_concurrent=int(_number(env, ENV_MAX_CONCURRENT, int, DEFAULT_MAX_CONCURRENT_RUNS, 1)),
+            grace_period=_number(env, ENV_GRACE_PERIOD, float, DEFAULT_SHUTDOWN_GRACE, 0),
+            kill_timeout=_number(env, ENV_KILL_TIMEOUT, float, DEFAULT_KILL_TIMEOUT, 0),
+            body_timeout=_number(env, ENV_BODY_TIMEOUT, float, DEFAULT_BODY_TIMEOUT, 0.001),
+            max_body_bytes=int(_number(env, ENV_MAX_BODY_BYTES, int, DEFAULT_MAX_BODY_BYTES, 1)),
+            shared_secret_header=env.get(ENV_SHARED_SECRET_HEADER) or DEFAULT_SHARED_SECRET_HEADER,
         )
 
     def resolved_working_directory(self) -> Path:

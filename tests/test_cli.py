@@ -19,9 +19,9 @@ from conftest import ContractServer
 from helpers import wait_for
 from notification_helpers import GLOBAL_MODEL_ID, RECORD_SCRIPT, TRAINING_ID, notification
 
-from fl_client import Communication, ConfigurationError
+from fl_client import Communication, ConfigurationError, ExitCode
 from fl_client._core.auth import basic_authorization
-from fl_client.cli import EXIT_ERROR, EXIT_NOT_FOUND, EXIT_USAGE, load_communication, main
+from fl_client.cli import load_communication, main
 
 SERVE_OPTIONS = [
     "--host", "--port", "--script", "--executor", "--workdir", "--base-url", "--communication", "--client-id",
@@ -46,7 +46,7 @@ def test_serve_help_explains_every_option_and_variable(capsys: pytest.CaptureFix
 
 
 def test_no_command_prints_help(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main([]) == EXIT_USAGE
+    assert main([]) == ExitCode.USAGE
     assert "serve" in capsys.readouterr().out
 
 
@@ -87,7 +87,7 @@ def test_configuration_errors_exit_1_with_the_reason(
         monkeypatch.delenv(name, raising=False)
     for name, value in env.items():
         monkeypatch.setenv(name, value)
-    assert main(["serve", *argv]) == EXIT_ERROR
+    assert main(["serve", *argv]) == ExitCode.ERROR
     err = capsys.readouterr().err
     assert message in err
     assert "Traceback" not in err
@@ -287,7 +287,7 @@ def test_download_command_writes_the_file(
     assert api.requests[0].headers["Authorization"] == f"Token {TOKEN}"
     assert (
         main(["download", MODEL_ID, "-o", str(tmp_path / "missing.pt"), "--base-url", api.url])
-        == EXIT_NOT_FOUND
+        == ExitCode.NOT_FOUND
     )
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt"]  # no partial file left
 
@@ -295,7 +295,10 @@ def test_download_command_writes_the_file(
 def test_download_command_needs_credentials(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     for name in ("FL_CLIENT_TOKEN", "FL_CLIENT_USERNAME", "FL_CLIENT_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
-    assert main(["download", "35331953-e6bf-4a47-bba6-a821465254db", "-o", str(tmp_path / "m")]) == EXIT_ERROR
+    assert (
+        main(["download", "35331953-e6bf-4a47-bba6-a821465254db", "-o", str(tmp_path / "m")])
+        == ExitCode.ERROR
+    )
 
 
 def test_download_interrupted_by_ctrl_c_leaves_no_partial_file(
@@ -306,7 +309,6 @@ def test_download_interrupted_by_ctrl_c_leaves_no_partial_file(
     from conftest import MODEL_ID, TOKEN
 
     import fl_client.cli.download
-    from fl_client.cli import EXIT_INTERRUPTED
 
     def ctrl_c(done: int, total: int | None) -> None:  # the user presses Ctrl-C once bytes are on disk
         if done:
@@ -322,7 +324,7 @@ def test_download_interrupted_by_ctrl_c_leaves_no_partial_file(
                content_type="application/octet-stream")  # fmt: skip
     monkeypatch.setenv("FL_CLIENT_TOKEN", TOKEN)
     code = main(["download", MODEL_ID, "-o", str(tmp_path / "model.pt"), "--base-url", api.url])
-    assert code == EXIT_INTERRUPTED
+    assert code == ExitCode.INTERRUPTED
     assert list(tmp_path.iterdir()) == []
 
 

@@ -15,16 +15,7 @@ from cli_support import FL_CLIENT, cli_env, png_size, run_cli, run_in_pty
 from conftest import ContractServer
 from helpers import small_model, torch_bytes, wait_for
 
-from fl_client import FLClient
-from fl_client.cli import (
-    EXIT_AUTH,
-    EXIT_NETWORK,
-    EXIT_NOT_FOUND,
-    EXIT_REJECTED,
-    EXIT_SERVER,
-    EXIT_STALLED,
-    EXIT_USAGE,
-)
+from fl_client import ExitCode, FLClient
 from fl_client.testing import FLEmulator
 
 EVENT_LINE = re.compile(r"^\[\s*\d+\.\d+s\] (state|round|local models|metrics) ")
@@ -98,7 +89,7 @@ def test_a_whole_training_with_fl_client_commands(
     assert (tmp_path / "copy.pt").read_bytes() == file.read_bytes()
     ok("models", "rm", spare["model_id"], env=env)
     gone = run_cli("models", "show", spare["model_id"], env=env)
-    assert gone.code == EXIT_NOT_FOUND and "not found" in gone.err and gone.err.count("\n") == 1
+    assert gone.code == ExitCode.NOT_FOUND and "not found" in gone.err and gone.err.count("\n") == 1
 
     # trainings
     p0, p1 = str(people[0]["id"]), str(people[1]["id"])
@@ -113,7 +104,7 @@ def test_a_whole_training_with_fl_client_commands(
     assert "initial" in ok("trainings", "show", tid, env=env)
     ok("trainings", "start", tid, env=env)
     again = run_cli("trainings", "start", tid, env=env)
-    assert again.code == EXIT_REJECTED and again.err.startswith("fl-client: error: ")
+    assert again.code == ExitCode.REJECTED and again.err.startswith("fl-client: error: ")
 
     # watch in a pipe while the participants train (here, through the Python client)
     watch = subprocess.Popen([FL_CLIENT, "trainings", "watch", tid, "--interval", "0.05", "--stall-timeout", "60"],
@@ -173,7 +164,7 @@ def test_a_whole_training_with_fl_client_commands(
     assert {e["event"] for e in events} >= {"StateChanged", "RoundAdvanced", "MetricsReported"}
 
     ok("trainings", "rm", tid, env=env)
-    assert run_cli("trainings", "show", tid, env=env).code == EXIT_NOT_FOUND
+    assert run_cli("trainings", "show", tid, env=env).code == ExitCode.NOT_FOUND
 
 
 def test_watch_redraws_in_a_terminal_and_exits_9_when_stalled(
@@ -188,7 +179,7 @@ def test_watch_redraws_in_a_terminal_and_exits_9_when_stalled(
     code, output = run_in_pty(["trainings", "watch", tid, "--interval", "0.05", "--stall-timeout", "0.6"],
                               {**env, "COLUMNS": "160"})  # fmt: skip
     text = output.decode("utf-8", "replace")
-    assert code == EXIT_STALLED, text
+    assert code == ExitCode.TRAINING_STALLED, text
     assert "\x1b[" in text  # cursor movement: the panel is redrawn in place
     assert text.count("state ongoing") >= 2  # drawn more than once
     assert "round 0/2" in text and "local models 0/1" in text and "elapsed" in text
@@ -199,22 +190,22 @@ def test_exit_codes_per_error_class(
     emulator: FLEmulator, env: dict[str, str], unused_port: int, tmp_path: Path
 ) -> None:
     wrong = run_cli("users", "me", "--base-url", emulator.url, "--token", "0" * 40, env=env)
-    assert wrong.code == EXIT_AUTH and "Invalid token." in wrong.err
+    assert wrong.code == ExitCode.AUTH and "Invalid token." in wrong.err
     missing = run_cli("users", "me", "--base-url", emulator.url, env=env)
     assert missing.code == 1 and "no credentials" in missing.err
     down = run_cli(
         "users", "me", "--base-url", f"http://127.0.0.1:{unused_port}", "--token", "0" * 40, env=env
     )
-    assert down.code == EXIT_NETWORK and "Traceback" not in down.err
+    assert down.code == ExitCode.NETWORK and "Traceback" not in down.err
     assert down.err.splitlines()[-1].startswith("fl-client: error: ") and "could not connect" in down.err
     setup_actor(emulator, env)
     file = tmp_path / "net.pt"
     file.write_bytes(torch_bytes(small_model()))
     lone_model = ok("models", "upload", str(file), "--name", "net", env=env).strip()  # in no training
     server = run_cli("infer", lone_model, "--input", "-", env=env, input="[[1.0, 2.0, 3.0, 4.0]]")
-    assert server.code == EXIT_SERVER and "Internal Server Error occurred during inference" in server.err
-    assert run_cli("trainings", "create", "nope", "-n", "1", env=env).code == EXIT_USAGE
-    assert run_cli("models", "upload", "/no/such/file", "--name", "x", env=env).code == EXIT_USAGE
+    assert server.code == ExitCode.SERVER and "Internal Server Error occurred during inference" in server.err
+    assert run_cli("trainings", "create", "nope", "-n", "1", env=env).code == ExitCode.USAGE
+    assert run_cli("models", "upload", "/no/such/file", "--name", "x", env=env).code == ExitCode.USAGE
 
 
 def test_infer_runs_the_model_on_the_emulator(

@@ -8,17 +8,8 @@ from pathlib import Path
 import pytest
 from cli_support import cli_env, run_cli
 
-from fl_client import exceptions
-from fl_client.cli import (
-    EXIT_AUTH,
-    EXIT_ERROR,
-    EXIT_NETWORK,
-    EXIT_NOT_FOUND,
-    EXIT_REJECTED,
-    EXIT_SERVER,
-    EXIT_USAGE,
-    exit_code_for,
-)
+from fl_client import ExitCode, exceptions
+from fl_client.cli import exit_code_for
 
 TOKEN = "68d2b5cbb1c9c2a5f7a9e0f6a3d1c4b5e6f7a8b9"
 OTHER_TOKEN = "0" * 40
@@ -96,42 +87,42 @@ def test_resolve_target_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPat
 
 def test_bad_profile_and_bad_values_are_clear_errors(env: dict[str, str], tmp_path: Path) -> None:
     bad = run_cli("config", "set", "token", "not-a-token", env=env)
-    assert bad.code == EXIT_ERROR and "40 lower-case hex" in bad.err and "Traceback" not in bad.err
+    assert bad.code == ExitCode.ERROR and "40 lower-case hex" in bad.err and "Traceback" not in bad.err
     assert not (tmp_path / "config" / "config.toml").exists()
-    assert run_cli("config", "set", "colour", "red", env=env).code == EXIT_USAGE
+    assert run_cli("config", "set", "colour", "red", env=env).code == ExitCode.USAGE
     missing = run_cli("download", "35331953-e6bf-4a47-bba6-a821465254db", "-o", str(tmp_path / "m"),
                       "--profile", "nope", env=env)  # fmt: skip
-    assert missing.code == EXIT_ERROR and "no profile 'nope'" in missing.err
+    assert missing.code == ExitCode.ERROR and "no profile 'nope'" in missing.err
     (tmp_path / "config" / "config.toml").parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / "config" / "config.toml").write_text("[profiles.x]\ncolour = 'red'\n")
     broken = run_cli("config", "show", env=env)
-    assert broken.code == EXIT_ERROR and "unknown key(s) colour" in broken.err
+    assert broken.code == ExitCode.ERROR and "unknown key(s) colour" in broken.err
 
 
 def test_usage_errors_exit_2(env: dict[str, str]) -> None:
-    assert run_cli("nope", env=env).code == EXIT_USAGE
-    assert run_cli("download", "not-a-uuid", "-o", "x", env=env).code == EXIT_USAGE
-    assert run_cli(env=env).code == EXIT_USAGE
+    assert run_cli("nope", env=env).code == ExitCode.USAGE
+    assert run_cli("download", "not-a-uuid", "-o", "x", env=env).code == ExitCode.USAGE
+    assert run_cli(env=env).code == ExitCode.USAGE
 
 
 @pytest.mark.parametrize(
     ("error", "code"),
     [
-        (exceptions.ConfigurationError("x"), EXIT_ERROR),
-        (exceptions.ModelSerializationError("x"), EXIT_ERROR),
-        (exceptions.AuthenticationError("x"), EXIT_AUTH),
-        (exceptions.PermissionDeniedError("x"), EXIT_AUTH),
-        (exceptions.NotFoundError("x"), EXIT_NOT_FOUND),
-        (exceptions.BadRequestError("x"), EXIT_REJECTED),
-        (exceptions.RateLimitError("x"), EXIT_REJECTED),
-        (exceptions.UnexpectedStatusError("x"), EXIT_REJECTED),
-        (exceptions.InternalServerError("x"), EXIT_SERVER),
-        (exceptions.APIResponseValidationError("x"), EXIT_SERVER),
-        (exceptions.APIConnectionError("x"), EXIT_NETWORK),
-        (exceptions.APITimeoutError("x"), EXIT_NETWORK),
+        (exceptions.ConfigurationError("x"), ExitCode.ERROR),
+        (exceptions.ModelSerializationError("x"), ExitCode.ERROR),
+        (exceptions.AuthenticationError("x"), ExitCode.AUTH),
+        (exceptions.PermissionDeniedError("x"), ExitCode.AUTH),
+        (exceptions.NotFoundError("x"), ExitCode.NOT_FOUND),
+        (exceptions.BadRequestError("x"), ExitCode.REJECTED),
+        (exceptions.RateLimitError("x"), ExitCode.REJECTED),
+        (exceptions.UnexpectedStatusError("x"), ExitCode.REJECTED),
+        (exceptions.InternalServerError("x"), ExitCode.SERVER),
+        (exceptions.APIResponseValidationError("x"), ExitCode.SERVER),
+        (exceptions.APIConnectionError("x"), ExitCode.NETWORK),
+        (exceptions.APITimeoutError("x"), ExitCode.NETWORK),
         (
             exceptions.operation_error(exceptions.ModelDownloadException, exceptions.NotFoundError("x")),
-            EXIT_NOT_FOUND,
+            ExitCode.NOT_FOUND,
         ),
     ],
 )

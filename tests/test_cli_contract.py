@@ -10,6 +10,7 @@ import pytest
 import yaml
 from pytest_httpserver import HTTPServer
 
+from fl_client import ExitCode
 from fl_client.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -25,16 +26,18 @@ def _changed_schema(tmp_path: Path) -> Path:
     return path
 
 
-def test_only_known_deviations_exit_0(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["contract", "diff", "--schema", str(FIXTURE)]) == 0
+def test_only_known_deviations_exit_ok(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["contract", "diff", "--schema", str(FIXTURE)]) == ExitCode.OK
     out = capsys.readouterr().out
     assert "New differences: 0" in out
     assert "auth-401" in out
     assert out.rstrip().endswith("OK: only known deviations.")
 
 
-def test_a_new_difference_exits_1_and_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["contract", "diff", "--schema", str(_changed_schema(tmp_path))]) == 1
+def test_a_new_difference_exits_contract_drift_and_names_it(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["contract", "diff", "--schema", str(_changed_schema(tmp_path))]) == ExitCode.CONTRACT_DRIFT
     out = capsys.readouterr().out
     assert (
         "~ GET /api/groups/  response 200 application/json field name: ours: string, required; server: integer, required"
@@ -44,7 +47,10 @@ def test_a_new_difference_exits_1_and_names_it(tmp_path: Path, capsys: pytest.Ca
 
 
 def test_json_for_ci(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["contract", "diff", "--schema", str(_changed_schema(tmp_path)), "--json"]) == 1
+    assert (
+        main(["contract", "diff", "--schema", str(_changed_schema(tmp_path)), "--json"])
+        == ExitCode.CONTRACT_DRIFT
+    )
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is False
     assert {"operation": "POST /api/groups/", "location": "request application/json field name", "change": "changed",
@@ -55,17 +61,17 @@ def test_a_schema_url(httpserver: HTTPServer, capsys: pytest.CaptureFixture[str]
     httpserver.expect_request("/api/schema/").respond_with_data(
         FIXTURE.read_bytes(), content_type="application/vnd.oai.openapi"
     )
-    assert main(["contract", "diff", "--schema", httpserver.url_for("/api/schema/"), "--json"]) == 0
+    assert main(["contract", "diff", "--schema", httpserver.url_for("/api/schema/"), "--json"]) == ExitCode.OK
     assert json.loads(capsys.readouterr().out)["ok"] is True
 
 
-def test_unreadable_inputs_exit_2_with_the_reason(
+def test_unreadable_inputs_exit_error_with_the_reason(
     tmp_path: Path, httpserver: HTTPServer, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert main(["contract", "diff", "--schema", str(tmp_path / "missing.yaml")]) == 2
+    assert main(["contract", "diff", "--schema", str(tmp_path / "missing.yaml")]) == ExitCode.ERROR
     assert "cannot read" in capsys.readouterr().err
     httpserver.expect_request("/api/schema/").respond_with_data("<html>", status=404)
-    assert main(["contract", "diff", "--schema", httpserver.url_for("/api/schema/")]) == 2
+    assert main(["contract", "diff", "--schema", httpserver.url_for("/api/schema/")]) == ExitCode.ERROR
     assert "the server answered 404" in capsys.readouterr().err
 
 
@@ -82,10 +88,10 @@ def test_record_writes_the_new_release_into_the_baseline(
     path = tmp_path / "schema.yaml"
     path.write_text(yaml.safe_dump(schema))
     argv = ["contract", "diff", "--schema", str(path), "--baseline", str(baseline)]
-    assert main(argv) == 1  # the operation changed since 1.0.1
-    assert main([*argv, "--record"]) == 0
+    assert main(argv) == ExitCode.CONTRACT_DRIFT  # the operation changed since 1.0.1
+    assert main([*argv, "--record"]) == ExitCode.OK
     assert "recorded 33 operation fingerprints of FL Demonstrator API 1.1.0" in capsys.readouterr().err
-    assert main(argv) == 0
+    assert main(argv) == ExitCode.OK
     recorded = yaml.safe_load(baseline.read_text())
     assert recorded["server"]["version"] == "1.1.0"
     # the hand-written part is kept as written, comments included

@@ -12,7 +12,8 @@ from typing import Any
 import yaml
 from cli_support import cli_env, run_cli
 
-from fl_client._core.config import (
+from fl_client import ExitCode
+from fl_client.defaults import (
     DEFAULT_CATCH_UP_INTERVAL,
     DEFAULT_LOG_KEEP,
     DEFAULT_RUN_ATTEMPTS,
@@ -85,7 +86,7 @@ def test_contract_diff_json_is_the_documented_shape(tmp_path: Path) -> None:
     changed.write_text(yaml.safe_dump(schema))
     env = cli_env(tmp_path / "config")
     result = run_cli("contract", "diff", "--schema", str(changed), "--json", env=env)
-    assert result.code == 1, result.err  # something new
+    assert result.code == ExitCode.CONTRACT_DRIFT, result.err  # something new
     report = result.json()
     assert report["new"] and report["changed_operations"] and report["known"]
     found = keys(report)

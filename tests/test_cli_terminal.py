@@ -17,7 +17,7 @@ from helpers import small_model, wait_for
 from test_cli_commands import EVENT_LINE, ok
 from test_emulator_training import comm, model_file
 
-from fl_client.cli import EXIT_FAILED
+from fl_client import ExitCode
 from fl_client.testing import FLEmulator
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
@@ -66,7 +66,7 @@ def test_watch_exits_8_with_one_line_when_the_training_ends_in_error(
             if stream:
                 stream.close()
     out = "\n".join(lines)
-    assert watch.returncode == EXIT_FAILED, err
+    assert watch.returncode == ExitCode.TRAINING_FAILED, err
     assert err == f"training {tid} ended in state error\n"  # one line, and nothing else
     assert lines and all(EVENT_LINE.match(line) for line in lines), out
     assert not any(mark in out for mark in ANSI_OR_BAR)
@@ -87,14 +87,14 @@ def test_watch_exits_8_with_one_line_when_the_training_ends_in_error(
     # --json: one object per event, the last one the state change to E; the same one-line message
     replay = run_cli("trainings", "watch", tid, "--json", "--interval", "0.05", env=env)
     events = [json.loads(line) for line in replay.out.splitlines()]
-    assert replay.code == EXIT_FAILED and replay.err == err
+    assert replay.code == ExitCode.TRAINING_FAILED and replay.err == err
     # a watch ends with the change to the final state (here seen on its first poll)
     assert events[-1] == {**events[-1], "event": "StateChanged", "previous": None, "state": "E"}
 
     # on a terminal: the panel shows the error state, then the same message, and exit 8
     code, output = run_in_pty(["trainings", "watch", tid, "--interval", "0.05"], {**env, "COLUMNS": "160"})
     text = output.decode("utf-8", "replace")
-    assert code == EXIT_FAILED, text
+    assert code == ExitCode.TRAINING_FAILED, text
     assert "state error" in text and "round 1/1" in text
     plain = ANSI.sub("", text)  # the panel's last frame stays; the cursor is shown again before the message
     message = [line for line in plain.splitlines() if "ended in state error" in line]

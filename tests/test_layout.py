@@ -7,6 +7,7 @@ lazy import hides is still a circle in the design.
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 import fl_client
@@ -23,6 +24,16 @@ FORBIDDEN = {
     # the maintainers' drift check reads documents; it needs no HTTP core, no participant, no CLI
     "contract": {"_core", "participant", "cli", "testing", "client", "resources"},
 }
+
+# The shared top-level modules every part imports, lowest first. A shared module imports only
+# shared modules of a lower level, and never a part (nor the package, which imports every part).
+SHARED_LEVELS: tuple[frozenset[str], ...] = (
+    frozenset({"defaults", "exit_codes"}),
+    frozenset({"exceptions"}),
+    frozenset({"env"}),
+    frozenset({"settings", "progress", "serialization"}),
+)
+LEVEL = {name: level for level, names in enumerate(SHARED_LEVELS) for name in names}
 
 
 def _module_name(path: Path) -> str:
@@ -72,6 +83,53 @@ def test_parts_import_only_downwards() -> None:
         for target in targets
         if _part(target) in FORBIDDEN.get(_part(module), set())
     ]
+    assert wrong == []
+
+
+def test_shared_modules_import_only_lower_levels() -> None:
+    wrong = [
+        f"{module} imports {target}"
+        for module, targets in _graph().items()
+        if module.count(".") == 1 and _part(module) in LEVEL
+        for target in targets
+        if target.count(".") != 1 or LEVEL.get(_part(target), len(SHARED_LEVELS)) >= LEVEL[_part(module)]
+    ]
+    assert wrong == []
+
+
+def test_every_top_level_module_has_a_level() -> None:
+    modules = {path.stem for path in PACKAGE.glob("*.py")} - {"__init__", "__main__"}
+    assert modules == set(LEVEL)
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    """The ids of the docstring nodes in ``tree`` (documentation may name variables)."""
+    found: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef):
+            body = node.body
+            if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+                found.add(id(body[0].value))
+    return found
+
+
+def test_environment_variable_names_are_spelled_only_in_env() -> None:
+    """Every other module imports the name from fl_client.env (help texts build on the constants)."""
+    name = re.compile(r"\b(?:FL_CLIENT|FL_DEMONSTRATOR)_")
+    wrong = []
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path == PACKAGE / "env.py":
+            continue
+        tree = ast.parse(path.read_text(), str(path))
+        skip = _docstrings(tree)
+        wrong += [
+            f"{path.relative_to(PACKAGE.parent)}:{node.lineno}: {node.value!r}"
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in skip
+            and name.search(node.value)
+        ]
     assert wrong == []
 
 

@@ -10,7 +10,7 @@ from conftest import CLIENT_ID, MODEL_ID, SECRET, TOKEN, TRAINING_ID, ContractSe
 from helpers import same_parameters, small_model, torch_bytes
 
 from fl_client import Communication
-from fl_client._core.config import HTTP_READ_BYTES
+from fl_client.defaults import HTTP_READ_BYTES
 
 
 def test_larger_reads_are_scoped_to_fl_clients_own_transfers(

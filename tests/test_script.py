@@ -9,15 +9,7 @@ import torch
 from conftest import BASIC, CLIENT_ID, MODEL_ID, TRAINING_ID, ContractServer
 from helpers import same_parameters, small_model, torch_bytes
 
-from fl_client import Communication, SwagResult, TrainingScript, TrainResult
-from fl_client.participant.script import (
-    EXIT_CONFIGURATION,
-    EXIT_HANDLER_FAILED,
-    EXIT_NO_HANDLER,
-    EXIT_OK,
-    EXIT_SERVER,
-    EXIT_USAGE,
-)
+from fl_client import Communication, ExitCode, SwagResult, TrainingScript, TrainResult
 
 ARGV = ["--training-id", TRAINING_ID, "--round", "0", "--model-id", MODEL_ID]
 
@@ -58,7 +50,7 @@ def test_train_downloads_calls_and_uploads(env: ContractServer) -> None:
         seen.append(comm)
         return TrainResult(received, {"loss": 0.5}, sample_size=42)
 
-    assert script.run(["train", *ARGV]) == EXIT_OK
+    assert script.run(["train", *ARGV]) == ExitCode.OK
     assert seen[0].round == 0 and str(seen[0].training_id) == TRAINING_ID
     from test_communication import form_of
 
@@ -72,7 +64,7 @@ def test_test_uploads_metrics(env: ContractServer) -> None:
                json_body={"detail": "Model Metrics Upload Accepted", "model_id": MODEL_ID})  # fmt: skip
     script = TrainingScript()
     script.test(lambda model, comm: {"accuracy": 0.9})
-    assert script.run(["test", *ARGV]) == EXIT_OK
+    assert script.run(["test", *ARGV]) == ExitCode.OK
     assert env.requests[-1].form.getlist("metric_names") == ["accuracy"]
 
 
@@ -88,7 +80,7 @@ def test_swag_uploads_both_moments(env: ContractServer) -> None:
         vector = torch.cat([p.detach().flatten() for p in model.parameters()])
         return SwagResult(vector, vector**2, sample_size=7)
 
-    assert script.run(["swag", *ARGV]) == EXIT_OK
+    assert script.run(["swag", *ARGV]) == ExitCode.OK
     from test_communication import form_of
 
     fields, uploads = form_of(env.requests[-1])
@@ -96,7 +88,7 @@ def test_swag_uploads_both_moments(env: ContractServer) -> None:
     assert set(uploads) == {"first_moment_file", "second_moment_file"}
     script.swag(lambda model, comm: {"not": "a SwagResult"})
     serve_model(env, small_model())
-    assert script.run(["swag", *ARGV]) == EXIT_HANDLER_FAILED
+    assert script.run(["swag", *ARGV]) == ExitCode.HANDLER_FAILED
 
 
 def test_bad_registration_fails_at_once_with_the_fix() -> None:
@@ -111,18 +103,18 @@ def test_bad_registration_fails_at_once_with_the_fix() -> None:
 
 def test_exit_codes(env: ContractServer, monkeypatch: pytest.MonkeyPatch) -> None:
     script = TrainingScript()
-    assert script.run(["train"]) == EXIT_USAGE
-    assert script.run(["swag", *ARGV]) == EXIT_NO_HANDLER
+    assert script.run(["train"]) == ExitCode.USAGE
+    assert script.run(["swag", *ARGV]) == ExitCode.NO_HANDLER
 
     @script.train
     def broken(model: Any, comm: Communication) -> TrainResult:
         raise RuntimeError("bug in user code")
 
     serve_model(env, small_model())
-    assert script.run(["train", *ARGV]) == EXIT_HANDLER_FAILED
+    assert script.run(["train", *ARGV]) == ExitCode.HANDLER_FAILED
     env.expect(
         "GET", f"/api/models/{MODEL_ID}/", status=400, json_body={"detail": f"Model {MODEL_ID} not found."}
     )
-    assert script.run(["train", *ARGV]) == EXIT_SERVER
+    assert script.run(["train", *ARGV]) == ExitCode.TRANSFER_FAILED
     monkeypatch.delenv("FL_CLIENT_AUTHORIZATION")
-    assert script.run(["train", *ARGV]) == EXIT_CONFIGURATION
+    assert script.run(["train", *ARGV]) == ExitCode.ERROR

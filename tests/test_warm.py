@@ -21,9 +21,9 @@ from uuid import UUID, uuid4
 import pytest
 from notification_helpers import RECORD_SCRIPT
 
+from fl_client import ExitCode
 from fl_client.participant.dispatch import ScriptDispatcher
 from fl_client.participant.runs import RunState
-from fl_client.participant.script import EXIT_HANDLER_FAILED
 from fl_client.participant.warm import WarmLauncher, is_warm_capable
 from fl_client.settings import Settings
 
@@ -120,7 +120,7 @@ def test_runs_fork_from_one_parent_that_imported_the_script_once(rig: Rig) -> No
 def test_a_failing_run_reports_its_own_exit_code_and_log(rig: Rig) -> None:
     run = rig.submit("train", 0)
     assert rig.dispatcher.wait_idle(WAIT)
-    assert run.state is RunState.FAILED and run.returncode == EXIT_HANDLER_FAILED
+    assert run.state is RunState.FAILED and run.returncode == ExitCode.HANDLER_FAILED
     assert "training failed on purpose" in run.log_path.read_text()
 
 

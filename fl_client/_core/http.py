@@ -12,6 +12,12 @@ from fl_demonstrator_api.client import Client
 from fl_demonstrator_api.errors import UnexpectedContent
 from fl_demonstrator_api.types import Response
 
+from ..defaults import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_POOL_TIMEOUT,
+    DEFAULT_READ_TIMEOUT,
+    DEFAULT_WRITE_TIMEOUT,
+)
 from ..exceptions import (
     APIConnectionError,
     APIError,
@@ -21,12 +27,6 @@ from ..exceptions import (
 )
 from ..settings import Settings
 from .auth import AuthorizationHeader, resolve_authorization
-from .config import (
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_POOL_TIMEOUT,
-    DEFAULT_READ_TIMEOUT,
-    DEFAULT_WRITE_TIMEOUT,
-)
 from .reads import large_read_transport
 from .retry import Outcome, RetryPolicy, arun_with_retries, run_with_retries
 

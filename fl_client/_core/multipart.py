@@ -15,8 +15,8 @@ from typing import Any, NamedTuple
 
 from fl_demonstrator_api.types import RequestFiles
 
+from ..defaults import MODEL_FILE_NAME, MULTIPART_BOUNDARY_BYTES, TRANSFER_CHUNK_BYTES
 from ..progress import ProgressCallback
-from .config import MODEL_FILE_NAME, MULTIPART_BOUNDARY_BYTES, TRANSFER_CHUNK_BYTES
 
 __all__ = ["FieldValue", "FilePart", "MultipartBody", "split_parts"]
 

@@ -15,7 +15,7 @@ import typing
 import httpcore
 import httpx
 
-from .config import HTTP_READ_BYTES
+from ..defaults import HTTP_READ_BYTES
 
 __all__ = ["large_read_transport"]
 

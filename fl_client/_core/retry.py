@@ -32,13 +32,13 @@ from typing import TypeVar
 
 import httpx
 
-from ..exceptions import APIConnectionError, APIError, APIStatusError, ConfigurationError
-from .config import (
+from ..defaults import (
     DEFAULT_INITIAL_RETRY_DELAY,
     DEFAULT_MAX_RETRIES,
     DEFAULT_MAX_RETRY_AFTER,
     DEFAULT_MAX_RETRY_DELAY,
 )
+from ..exceptions import APIConnectionError, APIError, APIStatusError, ConfigurationError
 
 __all__ = [
     "RETRYABLE_STATUSES",

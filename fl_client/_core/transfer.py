@@ -38,15 +38,15 @@ from typing import TYPE_CHECKING, Any
 import httpx
 from fl_demonstrator_api.types import RequestFiles
 
-from ..exceptions import APIConnectionError, ModelSerializationError
-from ..progress import ProgressCallback
-from .config import (
+from ..defaults import (
     MODEL_FILE_NAME,
     RAM_STAGING_DIR,
     RAM_STAGING_MARGIN_BYTES,
     TEMP_FILE_PREFIX,
     TRANSFER_CHUNK_BYTES,
 )
+from ..exceptions import APIConnectionError, ModelSerializationError
+from ..progress import ProgressCallback
 from .http import check_status, send, transport_error
 from .multipart import FieldValue, MultipartBody, split_parts
 from .upload_stream import StreamedModelBody, counted_size

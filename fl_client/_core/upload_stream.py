@@ -32,9 +32,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from typing import IO, Any, cast
 
+from ..defaults import MODEL_FILE_NAME, STREAM_QUEUE_CHUNKS, TRANSFER_CHUNK_BYTES
 from ..exceptions import ModelSerializationError
 from ..progress import ProgressCallback
-from .config import MODEL_FILE_NAME, STREAM_QUEUE_CHUNKS, TRANSFER_CHUNK_BYTES
 from .multipart import FieldValue, MultipartBody
 
 __all__ = ["StreamedModelBody", "counted_size"]

@@ -16,40 +16,19 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import textwrap
 from collections.abc import Sequence
 
 import click
 
+from ..env import ENV_LOG_LEVEL
 from ..exceptions import FLClientError
+from ..exit_codes import SCRIPT_CODES, ExitCode
 from . import config, contract, download, infer, metrics, models, runs, serve, trainings, users
-from ._common import (
-    EXIT_AUTH,
-    EXIT_ERROR,
-    EXIT_FAILED,
-    EXIT_INTERRUPTED,
-    EXIT_NETWORK,
-    EXIT_NOT_FOUND,
-    EXIT_OK,
-    EXIT_REJECTED,
-    EXIT_SERVER,
-    EXIT_STALLED,
-    EXIT_USAGE,
-    exit_code_for,
-)
+from ._common import exit_code_for
 from .serve import load_communication, run_serve
 
 __all__ = [
-    "EXIT_AUTH",
-    "EXIT_ERROR",
-    "EXIT_FAILED",
-    "EXIT_INTERRUPTED",
-    "EXIT_NETWORK",
-    "EXIT_NOT_FOUND",
-    "EXIT_OK",
-    "EXIT_REJECTED",
-    "EXIT_SERVER",
-    "EXIT_STALLED",
-    "EXIT_USAGE",
     "cli",
     "exit_code_for",
     "load_communication",
@@ -57,11 +36,14 @@ __all__ = [
     "run_serve",
 ]
 
-_EPILOG = """\b
-Exit codes: 0 ok, 1 error (configuration, files, other), 2 usage, 3 auth (401/403),
-4 not found, 5 rejected by the server (other 4xx), 6 server error (5xx, broken answer),
-7 network (no answer, timeout), 8 training failed (watch), 9 training stalled (watch).
-"""
+_EPILOG = "\b\n" + textwrap.fill(
+    "Exit codes: "
+    + ", ".join(
+        f"{code.value} {code.name.lower().replace('_', ' ')}" for code in ExitCode if code not in SCRIPT_CODES
+    )
+    + " (fl_client.ExitCode; the README says when).",
+    width=95,
+)
 
 
 @click.group(
@@ -71,9 +53,9 @@ Exit codes: 0 ok, 1 error (configuration, files, other), 2 usage, 3 auth (401/40
 )
 @click.option(
     "--log-level",
-    default=lambda: os.environ.get("FL_CLIENT_LOG_LEVEL") or None,
+    default=lambda: os.environ.get(ENV_LOG_LEVEL) or None,
     type=click.Choice(["DEBUG", "INFO", "WARNING", "ERROR"], case_sensitive=False),
-    help="how much to log on stderr (env FL_CLIENT_LOG_LEVEL; default INFO for serve, WARNING otherwise)",
+    help=f"how much to log on stderr (env {ENV_LOG_LEVEL}; default INFO for serve, WARNING otherwise)",
 )
 @click.pass_context
 def cli(ctx: click.Context, log_level: str | None) -> None:
@@ -111,19 +93,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if not args:
         click.echo(cli.get_help(click.Context(cli, info_name="fl-client")))
-        return EXIT_USAGE
+        return ExitCode.USAGE
     try:
         result = cli.main(args=args, prog_name="fl-client", standalone_mode=False)
     except click.exceptions.Exit as stop:
         return stop.exit_code
     except click.Abort:
         click.echo("fl-client: interrupted", err=True)
-        return EXIT_INTERRUPTED
+        return ExitCode.INTERRUPTED
     except click.ClickException as error:
         error.show()
-        return EXIT_USAGE if isinstance(error, click.UsageError) else EXIT_ERROR
+        return ExitCode.USAGE if isinstance(error, click.UsageError) else ExitCode.ERROR
     except FLClientError as error:
         message = " ".join(str(error).split())  # one line, whatever the server sent
         click.echo(f"fl-client: error: {message}", err=True)
         return exit_code_for(error)
-    return result if isinstance(result, int) else EXIT_OK
+    return result if isinstance(result, int) else ExitCode.OK

@@ -25,11 +25,11 @@ from pathlib import Path
 
 import platformdirs
 
+from ..env import ENV_CONFIG_DIR
 from ..exceptions import ConfigurationError
 
 __all__ = [
     "DEFAULT_PROFILE",
-    "ENV_CONFIG_DIR",
     "PROFILE_KEYS",
     "SECRET_KEYS",
     "ProfileStore",
@@ -37,7 +37,6 @@ __all__ = [
     "mask",
 ]
 
-ENV_CONFIG_DIR = "FL_CLIENT_CONFIG_DIR"
 DEFAULT_PROFILE = "default"
 PROFILE_KEYS = ("base_url", "username", "password", "token")
 SECRET_KEYS = frozenset({"password", "token"})

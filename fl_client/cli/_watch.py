@@ -23,6 +23,7 @@ from rich.live import Live
 from rich.table import Table
 from rich.text import Text
 
+from ..exit_codes import ExitCode
 from ..resources.events import (
     LocalModelsArrived,
     Observer,
@@ -30,7 +31,6 @@ from ..resources.events import (
     StateChanged,
     TrainingEvent,
 )
-from ._common import EXIT_FAILED, EXIT_OK, EXIT_STALLED
 from ._output import err_console, metric_value_text, out_console, to_jsonable
 
 if TYPE_CHECKING:
@@ -159,12 +159,12 @@ def watch_training(
         training = view.training
         assert training is not None
         if training.state == TrainingState.C:
-            return WatchResult(EXIT_OK, f"training {training_id} completed")
+            return WatchResult(ExitCode.OK, f"training {training_id} completed")
         if training.state == TrainingState.E:
-            return WatchResult(EXIT_FAILED, f"training {training_id} ended in state error")
+            return WatchResult(ExitCode.TRAINING_FAILED, f"training {training_id} ended in state error")
         if time.monotonic() - last_change > stall_timeout:
             return WatchResult(
-                EXIT_STALLED,
+                ExitCode.TRAINING_STALLED,
                 f"training {training_id} stalled: nothing changed for {stall_timeout:g} s ({view.header()})",
             )
         return None

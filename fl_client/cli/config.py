@@ -8,25 +8,26 @@ from typing import Any
 
 import click
 
-from .._core.config import DEFAULT_BASE_URL
+from ..defaults import DEFAULT_BASE_URL
+from ..env import ENV_BASE_URL, ENV_PASSWORD, ENV_PROFILE, ENV_TOKEN, ENV_USERNAME
 from ..exceptions import ConfigurationError
-from ._common import ENV_PROFILE, EXIT_OK
+from ..exit_codes import ExitCode
 from ._output import info, json_option, print_json, print_table
 from ._profiles import DEFAULT_PROFILE, PROFILE_KEYS, SECRET_KEYS, ProfileStore, config_path, mask
 
 __all__ = ["config_group"]
 
 _ENV_NAMES = {
-    "base_url": "FL_DEMONSTRATOR_BASE_URL",
-    "username": "FL_CLIENT_USERNAME",
-    "password": "FL_CLIENT_PASSWORD",
-    "token": "FL_CLIENT_TOKEN",
+    "base_url": ENV_BASE_URL,
+    "username": ENV_USERNAME,
+    "password": ENV_PASSWORD,
+    "token": ENV_TOKEN,
 }
 
 _profile_option = click.option(
     "--profile",
     metavar="NAME",
-    help="the profile (env FL_CLIENT_PROFILE; default: the file's default_profile)",
+    help=f"the profile (env {ENV_PROFILE}; default: the file's default_profile)",
 )
 
 
@@ -67,7 +68,7 @@ def set_command(key: str, value: str | None, profile: str | None) -> int:
         store.default_profile = name
     store.save()
     info(f"{key} set in profile {name!r} ({store.path})")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @config_group.command("unset")
@@ -82,7 +83,7 @@ def unset_command(key: str, profile: str | None) -> int:
         info(f"{key} removed from profile {name!r}")
     else:
         info(f"{key} was not set in profile {name!r}")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @config_group.command("use")
@@ -97,7 +98,7 @@ def use_command(name: str) -> int:
     store.default_profile = name
     store.save()
     info(f"default profile: {name}")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @config_group.command("show")
@@ -125,13 +126,13 @@ def show_command(profile: str | None, as_json: bool) -> int:
         settings[key] = {"value": None if value is None else mask(key, value), "source": source}
     if as_json:
         print_json({"profile": name, "path": str(store.path), "settings": settings})
-        return EXIT_OK
+        return ExitCode.OK
     info(f"profile {name} ({store.path})")
     print_table(
         ["setting", "value", "source"],
         [(key, entry["value"] or "-", entry["source"]) for key, entry in settings.items()],
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @config_group.command("ls")
@@ -150,16 +151,16 @@ def ls_command(as_json: bool) -> int:
     ]
     if as_json:
         print_json(rows)
-        return EXIT_OK
+        return ExitCode.OK
     print_table(
         ["", "profile", "base_url", "keys"],
         [("*" if r["default"] else "", r["name"], r["base_url"] or "-", ", ".join(r["keys"])) for r in rows],
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @config_group.command("path")
 def path_command() -> int:
     """Print the profiles file's path."""
     click.echo(str(config_path()))
-    return EXIT_OK
+    return ExitCode.OK

@@ -18,19 +18,16 @@ import click
 
 from ..contract.source import DEFAULT_FETCH_TIMEOUT
 from ..exceptions import ConfigurationError, ContractError
+from ..exit_codes import ExitCode
 
-__all__ = ["EXIT_DRIFT", "EXIT_TROUBLE", "DiffOptions", "contract_group", "run_contract_diff"]
-
-EXIT_SAME = 0  # only known deviations
-EXIT_DRIFT = 1  # new differences, changed operations or resolved deviations
-EXIT_TROUBLE = 2  # a document or the baseline could not be read
+__all__ = ["DiffOptions", "contract_group", "run_contract_diff"]
 
 DOCUMENT = Path("openapi") / "fl-demonstrator.yaml"
 BASELINE = Path("openapi") / "contract-baseline.yaml"
 
-_EPILOG = """\b
-exit status: 0 only known deviations, 1 something new (see the report), 2 a document or the
-baseline could not be read.
+_EPILOG = f"""\b
+exit status: {ExitCode.OK.value} only known deviations, {ExitCode.CONTRACT_DRIFT.value} something new (see the report),
+{ExitCode.ERROR.value} a document or the baseline could not be read.
 
 When the server changes: read the report, edit openapi/fl-demonstrator.yaml (and the deviations
 in openapi/contract-baseline.yaml), record the new release with --record, then `make generate`.
@@ -110,9 +107,11 @@ def run_contract_diff(args: DiffOptions) -> int:
             report = build_report(ours, theirs, load_baseline(baseline_path))
     except (ContractError, ConfigurationError, OSError) as exc:
         print(f"fl-client contract diff: {exc}", file=sys.stderr)
-        return EXIT_TROUBLE
+        return ExitCode.ERROR
     if args.as_json:
         print(json.dumps(report.to_json(), indent=2))
     else:
         print(report.render(verbose=args.verbose))
-    return EXIT_SAME if report.ok else EXIT_DRIFT
+    return (
+        ExitCode.OK if report.ok else ExitCode.CONTRACT_DRIFT
+    )  # new differences, changed operations or resolved deviations

@@ -7,7 +7,8 @@ from uuid import UUID
 
 import click
 
-from ._common import EXIT_OK, Target, api_options
+from ..exit_codes import ExitCode
+from ._common import Target, api_options
 from ._output import info
 from ._progress import transfer_progress
 
@@ -28,7 +29,7 @@ def download_command(target: Target, model_id: UUID, output: Path) -> int:
     """Stream GET /api/models/MODEL_ID/ into a file, checked against its Content-Length,
     retrying transient failures. Nothing is unpickled."""
     download_model_file(target, model_id, output)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def download_model_file(target: Target, model_id: UUID, output: Path) -> Path:

@@ -11,7 +11,8 @@ from uuid import UUID
 import click
 
 from ..exceptions import ConfigurationError
-from ._common import EXIT_OK, Target, api_options
+from ..exit_codes import ExitCode
+from ._common import Target, api_options
 from ._output import json_option, print_json, print_table
 
 __all__ = ["infer_command"]
@@ -47,10 +48,10 @@ def infer_command(target: Target, as_json: bool, model_id: UUID, source: str) ->
         result = api.inference.predict(model_id, model_input)
     if as_json:
         print_json(result)
-        return EXIT_OK
+        return ExitCode.OK
     rows = [[i, json.dumps(value)] for i, value in enumerate(result.inference)]
     print_table(["row", "inference"], rows)
     uncertainty = result.uncertainty.to_dict()
     if uncertainty:
         print_table(["uncertainty", "value"], [[k, json.dumps(v)] for k, v in uncertainty.items()])
-    return EXIT_OK
+    return ExitCode.OK

@@ -15,7 +15,8 @@ from uuid import UUID
 import click
 
 from ..exceptions import ConfigurationError, NotFoundError
-from ._common import EXIT_OK, Target, api_options
+from ..exit_codes import ExitCode
+from ._common import Target, api_options
 from ._output import info, json_option, out_console, print_json, print_table
 from .models import metric_rows
 
@@ -85,7 +86,7 @@ def show_command(target: Target, as_json: bool, object_id: UUID) -> int:
         print_json(metrics)
     else:
         print_table(["metric", "round", "reporter", "value"], metric_rows(metrics))
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @metrics_group.command("plot")
@@ -130,7 +131,7 @@ def plot_command(
             raise ConfigurationError(f"no numeric metrics for {object_id} yet: nothing to plot")
         _png(found, output, width=width, height=height, dpi=dpi)
         info(f"{output}: {output.stat().st_size} bytes, {round(width * dpi)}x{round(height * dpi)} pixels")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _terminal_chart(found: Series) -> None:

@@ -8,7 +8,8 @@ from uuid import UUID
 
 import click
 
-from ._common import EXIT_OK, Target, api_options
+from ..exit_codes import ExitCode
+from ._common import Target, api_options
 from ._output import info, json_option, metric_value_text, print_json, print_table
 from ._progress import transfer_progress
 from .download import download_model_file
@@ -100,7 +101,7 @@ def upload_command(
     else:
         click.echo(str(created.model_id))
         info(f"model {name!r} uploaded ({file.stat().st_size} bytes)")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @models_group.command("ls")
@@ -112,12 +113,12 @@ def ls_command(target: Target, as_json: bool) -> int:
         models = api.models.list()
     if as_json:
         print_json(models)
-        return EXIT_OK
+        return ExitCode.OK
     print_table(
         ["id", "kind", "name", "round", "owner"],
         [[m.id, _kind(m), getattr(m, "name", ""), m.round_, m.owner] for m in models],
     )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @models_group.command("show")
@@ -130,14 +131,14 @@ def show_command(target: Target, as_json: bool, model_id: UUID) -> int:
         meta = api.models.metadata(model_id)
     if as_json:
         print_json(meta)
-        return EXIT_OK
+        return ExitCode.OK
     fields = meta.to_dict()
     stats = fields.pop("stats", None)
     rows = [[key, value] for key, value in fields.items()]
     if isinstance(stats, dict):
         rows += [[f"stats.{key}", value] for key, value in stats.items() if key != "summary"]
     print_table(["field", "value"], rows)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @models_group.command("download")
@@ -148,7 +149,7 @@ def show_command(target: Target, as_json: bool, model_id: UUID) -> int:
 def download_command(target: Target, model_id: UUID, output: Path) -> int:
     """Save a model's file, verified and atomic (the same as `fl-client download`)."""
     download_model_file(target, model_id, output)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @models_group.command("rm")
@@ -160,7 +161,7 @@ def rm_command(target: Target, model_ids: tuple[UUID, ...]) -> int:
         for model_id in model_ids:
             api.models.delete(model_id)
             info(f"model {model_id} deleted")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @models_group.command("metrics")
@@ -175,4 +176,4 @@ def metrics_command(target: Target, as_json: bool, model_id: UUID) -> int:
         print_json(metrics)
     else:
         print_table(["metric", "round", "reporter", "value"], metric_rows(metrics))
-    return EXIT_OK
+    return ExitCode.OK

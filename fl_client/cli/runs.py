@@ -14,21 +14,22 @@ from uuid import UUID
 
 import click
 
-from .._core.config import (
+from ..defaults import (
     DEFAULT_CATCH_UP_INTERVAL,
     DEFAULT_RUN_ATTEMPTS,
     DEFAULT_RUN_RETRY_DELAY,
     DEFAULT_STATE_DIR,
 )
+from ..env import ENV_CATCH_UP_INTERVAL, ENV_RUN_ATTEMPTS, ENV_RUN_RETRY_DELAY, ENV_STATE_DIR
 from ..exceptions import ConfigurationError
+from ..exit_codes import ExitCode
 from ..participant.dispatch import ScriptDispatcher
 from ..participant.handlers import NotificationHandlers
 from ..participant.recovery import Recovery
 from ..settings import Settings
-from ._common import EXIT_OK
 from ._output import info, json_option, print_json, print_table
 
-__all__ = ["ENV_STATE_DIR", "build_recovery", "recovery_options", "run_runs", "runs_command"]
+__all__ = ["build_recovery", "recovery_options", "run_runs", "runs_command"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,7 +47,6 @@ class RecoveryOptions(Protocol):
     def catch_up_interval(self) -> float: ...
 
 
-ENV_STATE_DIR = "FL_CLIENT_STATE_DIR"
 _COLUMNS = ("training_id", "round", "action", "state", "attempts", "exit_code", "updated", "log_file")
 
 
@@ -60,7 +60,7 @@ def recovery_options(func: F) -> F:
         click.option("--state-dir", help=_state_dir_help()),
         click.option(
             "--run-attempts",
-            envvar="FL_CLIENT_RUN_ATTEMPTS",
+            envvar=ENV_RUN_ATTEMPTS,
             show_envvar=True,
             type=int,
             default=DEFAULT_RUN_ATTEMPTS,
@@ -69,7 +69,7 @@ def recovery_options(func: F) -> F:
         ),
         click.option(
             "--retry-delay",
-            envvar="FL_CLIENT_RETRY_DELAY",
+            envvar=ENV_RUN_RETRY_DELAY,
             show_envvar=True,
             type=float,
             default=DEFAULT_RUN_RETRY_DELAY,
@@ -78,7 +78,7 @@ def recovery_options(func: F) -> F:
         ),
         click.option(
             "--catch-up-interval",
-            envvar="FL_CLIENT_CATCH_UP_INTERVAL",
+            envvar=ENV_CATCH_UP_INTERVAL,
             show_envvar=True,
             type=float,
             default=DEFAULT_CATCH_UP_INTERVAL,
@@ -160,7 +160,7 @@ def run_runs(
         records = journal.records(training_id=training)
     if as_json:
         print_json([r.to_json() for r in records])
-        return EXIT_OK
+        return ExitCode.OK
     rows = [
         [
             str(r.training_id),
@@ -176,6 +176,6 @@ def run_runs(
     ]
     if not rows:
         info("(no runs)")
-        return EXIT_OK
+        return ExitCode.OK
     print_table([c.upper().replace("_", " ") for c in _COLUMNS], rows)
-    return EXIT_OK
+    return ExitCode.OK

@@ -19,7 +19,7 @@ from uuid import UUID
 import click
 
 from .._core.auth import redact
-from .._core.config import (
+from ..defaults import (
     DEFAULT_BODY_TIMEOUT,
     DEFAULT_CATCH_UP_INTERVAL,
     DEFAULT_KILL_TIMEOUT,
@@ -34,37 +34,66 @@ from .._core.config import (
     DEFAULT_SHARED_SECRET_HEADER,
     DEFAULT_SHUTDOWN_GRACE,
 )
+from ..env import (
+    ENV_ACTION,
+    ENV_ALLOWED_SOURCES,
+    ENV_AUTHORIZATION,
+    ENV_BASE_URL,
+    ENV_BODY_TIMEOUT,
+    ENV_CLIENT_ID,
+    ENV_COMMUNICATION_MODULE,
+    ENV_GLOBAL_MODEL_ID,
+    ENV_GRACE_PERIOD,
+    ENV_KILL_TIMEOUT,
+    ENV_LOG_DIR,
+    ENV_LOG_KEEP,
+    ENV_MAX_BODY_BYTES,
+    ENV_MAX_CONCURRENT,
+    ENV_MODEL_ID,
+    ENV_ROUND,
+    ENV_SCRIPT_EXECUTOR,
+    ENV_SCRIPT_PATH,
+    ENV_SERVER_HOST,
+    ENV_SERVER_PORT,
+    ENV_SHARED_SECRET,
+    ENV_SHARED_SECRET_HEADER,
+    ENV_TRAINING_ID,
+    ENV_WARM,
+    ENV_WORKING_DIRECTORY,
+    SECRET_VARIABLES,
+)
 from ..exceptions import ConfigurationError
+from ..exit_codes import ExitCode
 from ..participant.communication import Communication
 
 if TYPE_CHECKING:
     from ..participant.dispatch import ScriptDispatcher
     from ..participant.identity import IdentityWatcher
 from ..settings import Settings
-from ._common import EXIT_OK, Target, api_options
+from ._common import Target, api_options
 from .runs import build_recovery, recovery_options
 
 __all__ = ["ServeOptions", "load_communication", "run_serve", "serve_command", "watch_identity"]
 
 logger = logging.getLogger("fl.client.cli")
 
-_SERVE_EPILOG = """\b
+_SERVE_EPILOG = f"""\b
 environment variables the script receives (besides this process's own):
-  FL_CLIENT_ACTION            train, test or swag
-  FL_CLIENT_TRAINING_ID       the training
-  FL_CLIENT_ROUND             the round
-  FL_CLIENT_MODEL_ID          the model to start from (a local model in daisy-chain rounds)
-  FL_CLIENT_GLOBAL_MODEL_ID   the training's global model, when known
-  FL_DEMONSTRATOR_BASE_URL    the server
-  FL_CLIENT_AUTHORIZATION     "Token <your token>" once looked up from the credentials given
-                              here (until then, and if none is shown, their own value)
-  FL_CLIENT_CLIENT_ID         looked up from the credentials, else --client-id
+  {ENV_ACTION:<27} train, test or swag
+  {ENV_TRAINING_ID:<27} the training
+  {ENV_ROUND:<27} the round
+  {ENV_MODEL_ID:<27} the model to start from (a local model in daisy-chain rounds)
+  {ENV_GLOBAL_MODEL_ID:<27} the training's global model, when known
+  {ENV_BASE_URL:<27} the server
+  {ENV_AUTHORIZATION:<27} "Token <your token>" once looked up from the credentials given
+  {"":<27} here (until then, and if none is shown, their own value)
+  {ENV_CLIENT_ID:<27} looked up from the credentials, else --client-id
 A script builds its Communication from them with Communication.from_env(). It never gets
-FL_CLIENT_PASSWORD, FL_CLIENT_TOKEN or FL_CLIENT_SHARED_SECRET. The lookup is retried in the
+{", ".join(SECRET_VARIABLES[:-1])} or {SECRET_VARIABLES[-1]}. The lookup is retried in the
 background until the server answers.
 
 \b
---warm (FL_CLIENT_WARM=1): runs of a TrainingScript script are forked from a warm parent that
+--warm ({ENV_WARM}=1): runs of a TrainingScript script are forked from a warm parent that
 imported torch and the script once (its log: <log-dir>/warm-parent.log); see the README.
 
 \b
@@ -110,84 +139,82 @@ class ServeOptions:
     short_help="receive the server's notifications and run the training script for each round",
     epilog=_SERVE_EPILOG,
 )
-@click.option(
-    "--host", help=f"address to listen on (env FL_CLIENT_SERVER_HOST; default {DEFAULT_SERVER_HOST})"
-)
+@click.option("--host", help=f"address to listen on (env {ENV_SERVER_HOST}; default {DEFAULT_SERVER_HOST})")
 @click.option(
     "--port",
     type=int,
-    help=f"port, 0 for any free one (env FL_CLIENT_SERVER_PORT; default {DEFAULT_SERVER_PORT})",
+    help=f"port, 0 for any free one (env {ENV_SERVER_PORT}; default {DEFAULT_SERVER_PORT})",
 )
-@click.option("--script", help="the training script (env FL_DEMONSTRATOR_TRAINING_SCRIPT_PATH); required")
+@click.option("--script", help=f"the training script (env {ENV_SCRIPT_PATH}); required")
 @click.option(
     "--executor",
-    help="program that runs the script (env FL_DEMONSTRATOR_TRAINING_SCRIPT_EXECUTOR; default: this Python)",
+    help=f"program that runs the script (env {ENV_SCRIPT_EXECUTOR}; default: this Python)",
 )
 @click.option(
     "--workdir",
-    help="the script's working directory (env FL_DEMONSTRATOR_TRAINING_WORKING_DIRETORY; default: current)",
+    help=f"the script's working directory (env {ENV_WORKING_DIRECTORY}; default: current)",
 )
 @click.option(
     "--communication",
     metavar="DOTTED.PATH",
-    help="your Communication subclass, e.g. mypkg.MyCommunication (env FL_CLIENT_COMMUNICATION_MODULE)",
+    help=f"your Communication subclass, e.g. mypkg.MyCommunication (env {ENV_COMMUNICATION_MODULE})",
 )
 @click.option(
     "--client-id",
     type=click.UUID,
-    help="your user's UUID, handed to scripts as FL_CLIENT_CLIENT_ID (env FL_CLIENT_CLIENT_ID; default: looked up from the credentials)",
+    help=f"your user's UUID, handed to scripts as {ENV_CLIENT_ID} (env {ENV_CLIENT_ID}; default: looked up from the credentials)",
 )
 @api_options
 @click.option(
     "--max-concurrent",
     type=int,
-    help=f"script runs at once; more queue (env FL_CLIENT_MAX_CONCURRENT; default {DEFAULT_MAX_CONCURRENT_RUNS})",
+    help=f"script runs at once; more queue (env {ENV_MAX_CONCURRENT}; default {DEFAULT_MAX_CONCURRENT_RUNS})",
 )
 @click.option(
     "--max-body-bytes",
     type=int,
-    help=f"larger notification bodies are answered 413 (env FL_CLIENT_MAX_BODY_BYTES; default {DEFAULT_MAX_BODY_BYTES})",
+    help=f"larger notification bodies are answered 413 (env {ENV_MAX_BODY_BYTES}; default {DEFAULT_MAX_BODY_BYTES})",
 )
 @click.option(
     "--body-timeout",
     type=float,
-    help=f"seconds a request's head, then its body, may take to arrive; 408 after (env FL_CLIENT_BODY_TIMEOUT; default {DEFAULT_BODY_TIMEOUT})",
+    help=f"seconds a request's head, then its body, may take to arrive; 408 after (env {ENV_BODY_TIMEOUT}; default {DEFAULT_BODY_TIMEOUT})",
 )
 @click.option(
     "--log-dir",
-    help=f"one log file per run goes here (env FL_CLIENT_LOG_DIR; default ./{DEFAULT_LOG_DIR})",
+    help=f"one log file per run goes here (env {ENV_LOG_DIR}; default ./{DEFAULT_LOG_DIR})",
 )
 @click.option(
     "--log-keep",
     type=int,
-    help=f"run logs kept, older ones are removed; 0 keeps all (env FL_CLIENT_LOG_KEEP; default {DEFAULT_LOG_KEEP})",
+    help=f"run logs kept, older ones are removed; 0 keeps all (env {ENV_LOG_KEEP}; default {DEFAULT_LOG_KEEP})",
 )
 @click.option(
     "--grace-period",
     type=float,
-    help=f"seconds running scripts get on shutdown before SIGTERM (env FL_CLIENT_GRACE_PERIOD; default {DEFAULT_SHUTDOWN_GRACE})",
+    help=f"seconds running scripts get on shutdown before SIGTERM (env {ENV_GRACE_PERIOD}; default {DEFAULT_SHUTDOWN_GRACE})",
 )
 @click.option(
     "--kill-timeout",
     type=float,
-    help=f"seconds between SIGTERM and SIGKILL for scripts still running (env FL_CLIENT_KILL_TIMEOUT; default {DEFAULT_KILL_TIMEOUT})",
+    help=f"seconds between SIGTERM and SIGKILL for scripts still running (env {ENV_KILL_TIMEOUT}; default {DEFAULT_KILL_TIMEOUT})",
 )
 @click.option(
     "--allow-from",
     multiple=True,
     metavar="ADDRESS/NETWORK",
-    help="accept notifications only from these sources; repeatable (env FL_CLIENT_ALLOWED_SOURCES, comma-separated; default: any)",
+    help=f"accept notifications only from these sources; repeatable (env {ENV_ALLOWED_SOURCES}, comma-separated; default: any)",
 )
 @click.option(
     "--shared-secret-header",
-    help=f"header carrying the shared secret, whose value comes from FL_CLIENT_SHARED_SECRET only: an option would show in `ps` (env FL_CLIENT_SHARED_SECRET_HEADER; default {DEFAULT_SHARED_SECRET_HEADER})",
+    help=f"header carrying the shared secret, whose value comes from {ENV_SHARED_SECRET} only: an option would show in `ps` (env {ENV_SHARED_SECRET_HEADER}; default {DEFAULT_SHARED_SECRET_HEADER})",
 )
 @recovery_options
 @click.option(
     "--warm/--cold",
     default=None,
     help="fork each run from a warm parent that imported torch and the script once, instead of "
-    "starting a new Python per run; TrainingScript scripts only, others run cold (env FL_CLIENT_WARM=1)",
+    f"starting a new Python per run; TrainingScript scripts only, others run cold (env {ENV_WARM}=1)",
 )
 def serve_command(target: Target, **options: Any) -> int:
     """Listen for the FL Demonstrator's notifications (the user's message_endpoint) and run
@@ -207,10 +234,8 @@ def run_serve(args: ServeOptions, target: Target, environ: Mapping[str, str] | N
         load_communication(settings.communication_module) if settings.communication_module else Communication
     )
     authorization = target.authorization
-    client_id = args.client_id or _env_uuid(env, "FL_CLIENT_CLIENT_ID")
-    allowed = list(args.allow_from) or [
-        s for s in env.get("FL_CLIENT_ALLOWED_SOURCES", "").split(",") if s.strip()
-    ]
+    client_id = args.client_id or _env_uuid(env, ENV_CLIENT_ID)
+    allowed = list(args.allow_from) or [s for s in env.get(ENV_ALLOWED_SOURCES, "").split(",") if s.strip()]
     launcher = _warm_launcher(args, env, settings)
     dispatcher = ScriptDispatcher(
         settings=settings,
@@ -232,7 +257,7 @@ def run_serve(args: ServeOptions, target: Target, environ: Mapping[str, str] | N
         max_body_bytes=settings.max_body_bytes,
         body_timeout=settings.body_timeout,
         allowed_sources=allowed,
-        shared_secret=env.get("FL_CLIENT_SHARED_SECRET") or None,
+        shared_secret=env.get(ENV_SHARED_SECRET) or None,
         shared_secret_header=settings.shared_secret_header,
     )
     recovery = build_recovery(
@@ -252,7 +277,7 @@ def run_serve(args: ServeOptions, target: Target, environ: Mapping[str, str] | N
         settings.resolved_working_directory(),
         dispatcher.log_dir,
         settings.max_concurrent,
-        redact(authorization) if authorization else "none (scripts get no FL_CLIENT_AUTHORIZATION)",
+        redact(authorization) if authorization else f"none (scripts get no {ENV_AUTHORIZATION})",
     )
     watcher = watch_identity(dispatcher, settings.base_url, authorization) if authorization else None
     stop = threading.Event()
@@ -285,12 +310,12 @@ def run_serve(args: ServeOptions, target: Target, environ: Mapping[str, str] | N
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     logger.info("stopped")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 def _warm_launcher(args: ServeOptions, env: Mapping[str, str], settings: Settings) -> Any:
     """A `WarmLauncher` when --warm or FL_CLIENT_WARM=1 asks for warm runs, else None."""
-    from ..participant.warm import ENV_WARM, WarmLauncher
+    from ..participant.warm import WarmLauncher
 
     warm = args.warm if args.warm is not None else env.get(ENV_WARM, "").lower() in {"1", "true", "yes", "on"}
     if not warm:
@@ -330,9 +355,7 @@ def _serve_settings(args: ServeOptions, target: Target, env: Mapping[str, str]) 
     if not workdir.is_dir():
         raise ConfigurationError(f"working directory {str(workdir)!r} does not exist")
     if not settings.script_path:
-        raise ConfigurationError(
-            "no training script: give --script or set FL_DEMONSTRATOR_TRAINING_SCRIPT_PATH"
-        )
+        raise ConfigurationError(f"no training script: give --script or set {ENV_SCRIPT_PATH}")
     if not (workdir / settings.script_path).is_file():
         raise ConfigurationError(f"training script {settings.script_path!r} not found (in {str(workdir)!r})")
     executor = settings.script_executor or sys.executable

@@ -6,14 +6,13 @@ from uuid import UUID
 
 import click
 
-from ._common import EXIT_OK, Target, api_options
+from ..defaults import DEFAULT_STALL_TIMEOUT, DEFAULT_WATCH_POLL
+from ..exit_codes import ExitCode
+from ._common import Target, api_options
 from ._output import info, json_option, print_json, print_table
 from ._watch import STATE_NAMES, report, watch_training
 
 __all__ = ["trainings_group"]
-
-DEFAULT_WATCH_POLL = 1.0
-DEFAULT_STALL_TIMEOUT = 600.0
 
 
 def _state(value: str) -> str:
@@ -76,7 +75,7 @@ def create_command(
         info(
             f"training created with {len(participants)} participant(s); start it with `fl-client trainings start`"
         )
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @trainings_group.command("start")
@@ -92,7 +91,7 @@ def start_command(target: Target, as_json: bool, training_id: UUID) -> int:
     info(detail.detail)
     if started is not None:
         print_json(started)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @trainings_group.command("ls")
@@ -104,13 +103,13 @@ def ls_command(target: Target, as_json: bool) -> int:
         trainings = api.trainings.list()
     if as_json:
         print_json(trainings)
-        return EXIT_OK
+        return ExitCode.OK
     print_table(
         ["id", "state", "rounds", "aggregation", "participants", "model"],
         [[t.id, _state(t.state.value), t.target_num_updates, t.aggregation_method.value, len(t.participants), t.model]
          for t in trainings],
     )  # fmt: skip
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @trainings_group.command("show")
@@ -123,7 +122,7 @@ def show_command(target: Target, as_json: bool, training_id: UUID) -> int:
         training = api.trainings.get(training_id)
     if as_json:
         print_json(training)
-        return EXIT_OK
+        return ExitCode.OK
     rows: list[list[object]] = [
         ["id", training.id],
         ["state", _state(training.state.value)],
@@ -135,7 +134,7 @@ def show_command(target: Target, as_json: bool, training_id: UUID) -> int:
         ["participants", "\n".join(str(p) for p in training.participants) or "-"],
     ]
     print_table(["field", "value"], rows)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @trainings_group.command("watch")
@@ -173,7 +172,7 @@ def rm_command(target: Target, training_ids: tuple[UUID, ...]) -> int:
         for training_id in training_ids:
             api.trainings.delete(training_id)
             info(f"training {training_id} deleted")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @trainings_group.command("add")
@@ -184,7 +183,7 @@ def add_command(target: Target, training_id: UUID, user_ids: tuple[UUID, ...]) -
     """Add participants to a training."""
     with target.client() as api:
         info(api.trainings.add_participants(training_id, user_ids).detail)
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @trainings_group.command("remove")
@@ -195,4 +194,4 @@ def remove_command(target: Target, training_id: UUID, user_ids: tuple[UUID, ...]
     """Remove participants from a training."""
     with target.client() as api:
         info(api.trainings.remove_participants(training_id, user_ids).detail)
-    return EXIT_OK
+    return ExitCode.OK

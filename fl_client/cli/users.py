@@ -8,8 +8,10 @@ from uuid import UUID
 import click
 from fl_demonstrator_api.models import User, UserCreate
 
+from ..env import ENV_BASE_URL, ENV_PROFILE
 from ..exceptions import APIResponseValidationError
-from ._common import EXIT_OK, Target, api_options, resolve_target
+from ..exit_codes import ExitCode
+from ._common import Target, api_options, resolve_target
 from ._output import info, json_option, print_json, print_table
 
 __all__ = ["users_group"]
@@ -62,8 +64,8 @@ def users_group() -> None:
 @click.option("--first-name", default="")
 @click.option("--last-name", default="")
 @click.option("--email", default="")
-@click.option("--profile", metavar="NAME", help="the profile whose server to use (env FL_CLIENT_PROFILE)")
-@click.option("--base-url", metavar="URL", help="the server (env FL_DEMONSTRATOR_BASE_URL; then the profile)")
+@click.option("--profile", metavar="NAME", help=f"the profile whose server to use (env {ENV_PROFILE})")
+@click.option("--base-url", metavar="URL", help=f"the server (env {ENV_BASE_URL}; then the profile)")
 @json_option
 def create_command(
     profile: str | None,
@@ -95,7 +97,7 @@ def create_command(
     else:
         click.echo(str(user.id))
         info(f"user {user.username!r} created (its token: `--json` prints it once)")
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @users_group.command("me")
@@ -109,7 +111,7 @@ def me_command(target: Target, as_json: bool) -> int:
         print_json(user)
     else:
         print_table(_USER_COLUMNS, [_row(user)])
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @users_group.command("show")
@@ -124,7 +126,7 @@ def show_command(target: Target, as_json: bool, user_id: UUID) -> int:
         print_json(user)
     else:
         print_table(_USER_COLUMNS, [_row(user)])
-    return EXIT_OK
+    return ExitCode.OK
 
 
 @users_group.command("ls")
@@ -138,4 +140,4 @@ def ls_command(target: Target, as_json: bool) -> int:
         print_json(users)
     else:
         print_table(_USER_COLUMNS, [_row(user) for user in users])
-    return EXIT_OK
+    return ExitCode.OK

@@ -24,9 +24,10 @@ import httpx
 from fl_demonstrator_api.client import Client
 
 from .._core.auth import resolve_authorization
-from .._core.config import DEFAULT_MAX_RETRIES
 from .._core.connection import ClientOptions, Connection
 from .._core.http import DEFAULT_TIMEOUT
+from ..defaults import DEFAULT_MAX_RETRIES
+from ..env import ENV_AUTHORIZATION, ENV_PASSWORD, ENV_TOKEN, ENV_USERNAME, credentials_from_env
 from ..exceptions import ConfigurationError
 from ..progress import ProgressCallback
 from ..resources import (
@@ -48,10 +49,6 @@ if TYPE_CHECKING:
 
 __all__ = ["AsyncFLClient", "FLClient"]
 
-ENV_TOKEN = "FL_CLIENT_TOKEN"  # noqa: S105 - a variable name
-ENV_USERNAME = "FL_CLIENT_USERNAME"
-ENV_PASSWORD = "FL_CLIENT_PASSWORD"  # noqa: S105 - a variable name
-ENV_AUTHORIZATION = "FL_CLIENT_AUTHORIZATION"
 _UNSET: Any = object()
 
 
@@ -92,23 +89,6 @@ def _options(
         trusted_classes=(*settings.trusted_classes, *trusted_classes),
         trust_remote_code=settings.trust_remote_code if trust_remote_code is None else trust_remote_code,
         map_location=map_location,
-    )
-
-
-def _env_credentials(environ: Mapping[str, str]) -> dict[str, str]:
-    if environ.get(ENV_AUTHORIZATION):
-        return {"authorization": environ[ENV_AUTHORIZATION]}
-    if environ.get(ENV_TOKEN):
-        return {"token": environ[ENV_TOKEN]}
-    if environ.get(ENV_USERNAME) or environ.get(ENV_PASSWORD):
-        missing = [name for name in (ENV_USERNAME, ENV_PASSWORD) if not environ.get(name)]
-        if missing:
-            raise ConfigurationError(
-                f"{missing[0]} is not set: {ENV_USERNAME} and {ENV_PASSWORD} go together"
-            )
-        return {"username": environ[ENV_USERNAME], "password": environ[ENV_PASSWORD]}
-    raise ConfigurationError(
-        f"no credentials in the environment: set {ENV_TOKEN}, {ENV_USERNAME} + {ENV_PASSWORD}, or {ENV_AUTHORIZATION}"
     )
 
 
@@ -171,10 +151,16 @@ class _ClientBase:
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **kwargs: Any) -> Self:
         """A client from ``FL_DEMONSTRATOR_BASE_URL`` and ``FL_CLIENT_TOKEN`` (or ``FL_CLIENT_USERNAME``
-        + ``FL_CLIENT_PASSWORD``, or ``FL_CLIENT_AUTHORIZATION``); ``kwargs`` win."""
+        + ``FL_CLIENT_PASSWORD``, or ``FL_CLIENT_AUTHORIZATION``, which wins: see
+        `fl_client.env.credentials_from_env`); ``kwargs`` win over the environment."""
         env = os.environ if environ is None else environ
         given = {"token", "username", "password", "authorization"} & kwargs.keys()
-        credentials: dict[str, Any] = {} if given else dict(_env_credentials(env))
+        credentials: dict[str, Any] = {} if given else credentials_from_env(env)
+        if not given and not credentials:
+            raise ConfigurationError(
+                f"no credentials in the environment: set {ENV_TOKEN}, {ENV_USERNAME} + {ENV_PASSWORD}, "
+                f"or {ENV_AUTHORIZATION}"
+            )
         kwargs.setdefault("settings", Settings.from_env(env))
         return cls(**credentials, **kwargs)
 

@@ -41,10 +41,10 @@ from fl_demonstrator_api.client import Client
 from fl_demonstrator_api.models import Metric, Training, TrainingWithRounds
 from fl_demonstrator_api.types import Unset
 
-from .._core.config import DEFAULT_CATCH_UP_INTERVAL
 from .._core.http import call
 from .._core.retry import Outcome, RetryPolicy
 from .._core.verify import Identity, local_model_outcome, metrics_of_model
+from ..defaults import DEFAULT_CATCH_UP_INTERVAL
 from ..exceptions import APIError, DispatcherStoppedError
 from .handlers import NotificationHandlers
 from .runs import RunKey

@@ -35,12 +35,21 @@ from fl_demonstrator_api.types import File
 
 from .._core import transfer as _transfer
 from .._core.auth import HeadersAuth, basic_authorization, redact
-from .._core.config import MODEL_FILE_NAME
 from .._core.connection import ClientOptions, Connection
 from .._core.http import DEFAULT_TIMEOUT, send
 from .._core.identity import lookup_user_id
 from .._core.retry import Outcome, RetryPolicy, run_with_retries
 from .._core.verify import TrainingSnapshot, metrics_outcome, training_snapshot, upload_outcome
+from ..defaults import MODEL_FILE_NAME
+from ..env import (
+    ENV_AUTHORIZATION,
+    ENV_BASE_URL,
+    ENV_CLIENT_ID,
+    ENV_GLOBAL_MODEL_ID,
+    ENV_MODEL_ID,
+    ENV_ROUND,
+    ENV_TRAINING_ID,
+)
 from ..exceptions import (
     APIError,
     FLClientError,
@@ -241,7 +250,6 @@ class Communication(NotificationHandlers):
             ConfigurationError: a required variable is missing or does not parse; names it.
         """
         from ..exceptions import ConfigurationError
-        from . import dispatch
 
         env = os.environ if environ is None else environ
 
@@ -258,21 +266,21 @@ class Communication(NotificationHandlers):
                 raise ConfigurationError(f"{name} is not a UUID") from None
 
         client_id = kwargs.pop("client_id", None) or (
-            uuid(dispatch.ENV_CLIENT_ID) if env.get(dispatch.ENV_CLIENT_ID, "").strip() else None
+            uuid(ENV_CLIENT_ID) if env.get(ENV_CLIENT_ID, "").strip() else None
         )
-        authorization = kwargs.pop("http_authorization", None) or text(dispatch.ENV_AUTHORIZATION)
+        authorization = kwargs.pop("http_authorization", None) or text(ENV_AUTHORIZATION)
         round_ = kwargs.pop("round", None)
         if round_ is None:
             try:
-                round_ = int(text(dispatch.ENV_ROUND))
+                round_ = int(text(ENV_ROUND))
             except ValueError:
-                raise ConfigurationError(f"{dispatch.ENV_ROUND} is not an integer") from None
-        if env.get(dispatch.ENV_GLOBAL_MODEL_ID):
-            kwargs.setdefault("global_model_id", uuid(dispatch.ENV_GLOBAL_MODEL_ID))
-        if env.get(dispatch.ENV_BASE_URL):
-            kwargs.setdefault("base_url", env[dispatch.ENV_BASE_URL].rstrip("/"))
-        training_id = kwargs.pop("training_id", None) or uuid(dispatch.ENV_TRAINING_ID)
-        model_id = kwargs.pop("model_id", None) or uuid(dispatch.ENV_MODEL_ID)
+                raise ConfigurationError(f"{ENV_ROUND} is not an integer") from None
+        if env.get(ENV_GLOBAL_MODEL_ID):
+            kwargs.setdefault("global_model_id", uuid(ENV_GLOBAL_MODEL_ID))
+        if env.get(ENV_BASE_URL):
+            kwargs.setdefault("base_url", env[ENV_BASE_URL].rstrip("/"))
+        training_id = kwargs.pop("training_id", None) or uuid(ENV_TRAINING_ID)
+        model_id = kwargs.pop("model_id", None) or uuid(ENV_MODEL_ID)
         return cls(client_id, training_id, round_, model_id, authorization, **kwargs)
 
     # -----------------------------------------------------------------------------------------

@@ -54,7 +54,7 @@ from typing import Protocol
 from uuid import UUID
 
 from .._core.auth import redact
-from .._core.config import (
+from ..defaults import (
     DEFAULT_KILL_TIMEOUT,
     DEFAULT_LOG_DIR,
     DEFAULT_LOG_KEEP,
@@ -63,37 +63,25 @@ from .._core.config import (
     DEFAULT_MAX_TRAININGS,
     DEFAULT_SHUTDOWN_GRACE,
 )
+from ..env import (
+    ENV_ACTION,
+    ENV_AUTHORIZATION,
+    ENV_BASE_URL,
+    ENV_CLIENT_ID,
+    ENV_GLOBAL_MODEL_ID,
+    ENV_MODEL_ID,
+    ENV_ROUND,
+    ENV_TRAINING_ID,
+    RUN_VARIABLES,
+    SECRET_VARIABLES,
+)
 from ..exceptions import ConfigurationError, DispatcherStoppedError
 from ..settings import Settings
 from .handlers import NotificationHandlers
 from .process import POSIX, SIGKILL, RunProcess, signal_group, tail_lines, wait_and_clear_group
 from .runs import RunHooks, RunKey, RunState, ScriptRun, Submission
 
-__all__ = [
-    "ENV_ACTION",
-    "ENV_AUTHORIZATION",
-    "ENV_BASE_URL",
-    "ENV_CLIENT_ID",
-    "ENV_GLOBAL_MODEL_ID",
-    "ENV_MODEL_ID",
-    "ENV_ROUND",
-    "ENV_TRAINING_ID",
-    "SECRET_VARIABLES",
-    "ScriptDispatcher",
-]
-
-ENV_ACTION = "FL_CLIENT_ACTION"
-ENV_TRAINING_ID = "FL_CLIENT_TRAINING_ID"
-ENV_ROUND = "FL_CLIENT_ROUND"
-ENV_MODEL_ID = "FL_CLIENT_MODEL_ID"
-ENV_GLOBAL_MODEL_ID = "FL_CLIENT_GLOBAL_MODEL_ID"
-ENV_BASE_URL = "FL_DEMONSTRATOR_BASE_URL"
-ENV_AUTHORIZATION = "FL_CLIENT_AUTHORIZATION"
-ENV_CLIENT_ID = "FL_CLIENT_CLIENT_ID"
-# describe one run; never inherited from the receiver's own environment
-_RUN_VARIABLES = (ENV_ACTION, ENV_TRAINING_ID, ENV_ROUND, ENV_MODEL_ID, ENV_GLOBAL_MODEL_ID)
-# the receiver's secrets: a script gets FL_CLIENT_AUTHORIZATION (a token where the server gave one)
-SECRET_VARIABLES = ("FL_CLIENT_PASSWORD", "FL_CLIENT_TOKEN", "FL_CLIENT_SHARED_SECRET")
+__all__ = ["ScriptDispatcher"]
 
 logger = logging.getLogger("fl.client.dispatch")
 
@@ -370,7 +358,7 @@ class ScriptDispatcher:
 
     def _run_environment(self, run: ScriptRun) -> dict[str, str]:
         env = dict(os.environ if self._environment is None else self._environment)
-        for name in (*_RUN_VARIABLES, *SECRET_VARIABLES):
+        for name in (*RUN_VARIABLES, *SECRET_VARIABLES):  # never inherited from the receiver
             env.pop(name, None)
         env[ENV_ACTION] = run.key.action
         env[ENV_TRAINING_ID] = str(run.key.training_id)

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 from uuid import UUID
 
+from ..env import ENV_SCRIPT_PATH
 from ..settings import Settings
 from .scope import active_dispatch_scope
 
@@ -42,9 +43,7 @@ class NotificationHandlers:
         if not settings.script_path:
             from ..exceptions import ConfigurationError
 
-            raise ConfigurationError(
-                "no training script configured: set FL_DEMONSTRATOR_TRAINING_SCRIPT_PATH or --script"
-            )
+            raise ConfigurationError(f"no training script configured: set {ENV_SCRIPT_PATH} or --script")
         executor = settings.script_executor or sys.executable
         return [
             executor,

@@ -19,10 +19,10 @@ from uuid import UUID
 import httpx
 
 from .._core.auth import token_authorization
-from .._core.config import DEFAULT_IDENTITY_MAX_DELAY, DEFAULT_IDENTITY_RETRY_DELAY
 from .._core.http import create_client
 from .._core.identity import lookup_own_token, lookup_user_id
 from .._core.retry import RetryPolicy
+from ..defaults import DEFAULT_IDENTITY_MAX_DELAY, DEFAULT_IDENTITY_RETRY_DELAY
 from ..exceptions import APIError, ConfigurationError
 
 __all__ = ["IdentityWatcher"]

@@ -22,7 +22,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .._core.config import (
+from ..defaults import (
     DEFAULT_CATCH_UP_INTERVAL,
     DEFAULT_RUN_ATTEMPTS,
     DEFAULT_RUN_RETRY_DELAY,

@@ -44,28 +44,16 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from ..exceptions import APIError, ConfigurationError, FLClientError
+from ..exit_codes import ExitCode
 from .communication import Communication
 
 __all__ = [
-    "EXIT_CONFIGURATION",
-    "EXIT_HANDLER_FAILED",
-    "EXIT_NO_HANDLER",
-    "EXIT_OK",
-    "EXIT_SERVER",
-    "EXIT_USAGE",
     "SwagResult",
     "TrainResult",
     "TrainingScript",
 ]
 
 _logger = logging.getLogger("fl.client.script")
-
-EXIT_OK = 0
-EXIT_USAGE = 2  # bad command line (argparse's own code)
-EXIT_CONFIGURATION = 3  # a setting or variable is missing or invalid
-EXIT_SERVER = 4  # download or upload failed (connection, status, unreadable model)
-EXIT_HANDLER_FAILED = 5  # your train/test function raised
-EXIT_NO_HANDLER = 6  # no function registered for the action
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -151,18 +139,20 @@ class TrainingScript:
         try:
             args = self.parser().parse_args(argv)
         except SystemExit as exc:
-            return int(exc.code or 0) if exc.code != 2 else EXIT_USAGE
+            return (
+                ExitCode.USAGE if exc.code == ExitCode.USAGE else int(exc.code or 0)
+            )  # argparse: 2 or 0 (--help)
         handler = self._handlers.get(args.action)
         if handler is None:
             print(f"no function registered for action {args.action!r}", file=sys.stderr)
-            return EXIT_NO_HANDLER
+            return ExitCode.NO_HANDLER
         try:
             comm = self._communication.from_env(
                 training_id=args.training_id, round=args.round, model_id=args.model_id, **self._kwargs
             )
         except ConfigurationError as exc:
             print(f"configuration error: {exc}", file=sys.stderr)
-            return EXIT_CONFIGURATION
+            return ExitCode.ERROR
         with comm:
             return self._run(args.action, handler, comm)
 
@@ -171,28 +161,28 @@ class TrainingScript:
             model = comm.download_model()
         except FLClientError as exc:
             print(f"download failed: {exc}", file=sys.stderr)
-            return EXIT_SERVER
+            return ExitCode.TRANSFER_FAILED
         try:
             result = handler(model, comm)
         except Exception:
             _logger.exception("%s function failed", action)
-            return EXIT_HANDLER_FAILED
+            return ExitCode.HANDLER_FAILED
         try:
             if action == "train":
                 if not isinstance(result, TrainResult):
                     print(
                         f"a train function returns TrainResult, not {type(result).__name__}", file=sys.stderr
                     )
-                    return EXIT_HANDLER_FAILED
+                    return ExitCode.HANDLER_FAILED
                 comm.upload_model(result.model, result.metrics, result.sample_size)
             elif action == "swag":
                 if not isinstance(result, SwagResult):
                     print(f"a swag function returns SwagResult, not {type(result).__name__}", file=sys.stderr)
-                    return EXIT_HANDLER_FAILED
+                    return ExitCode.HANDLER_FAILED
                 comm.upload_swag(result.first_moment, result.second_moment, result.sample_size)
             else:
                 comm.upload_metrics(dict(result or {}))
         except (APIError, FLClientError) as exc:
             print(f"upload failed: {exc}", file=sys.stderr)
-            return EXIT_SERVER
-        return EXIT_OK
+            return ExitCode.TRANSFER_FAILED
+        return ExitCode.OK

@@ -58,17 +58,15 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..env import ENV_PREFIX
 from .process import POSIX, tail_lines
 
-__all__ = ["ENV_WARM", "WarmLauncher", "WarmProcess", "is_warm_capable"]
+__all__ = ["WarmLauncher", "WarmProcess", "is_warm_capable"]
 
-ENV_WARM = "FL_CLIENT_WARM"
 READY_TIMEOUT = 300.0
 """Seconds a run waits for the warm parent to finish its imports before it goes cold."""
 WARM_MODULE_NAME = "__fl_client_warm__"
 PARENT_LOG = "warm-parent.log"
-# never given to the long-lived warm parent: they describe one run or are secrets
-_PER_RUN_PREFIXES = ("FL_CLIENT_",)
 
 logger = logging.getLogger("fl.client.warm")
 
@@ -176,7 +174,8 @@ class WarmLauncher:
     # -----------------------------------------------------------------------------------------
     def _spawn(self, environment: Mapping[str, str] | None) -> None:
         base = dict(os.environ if environment is None else environment)
-        env = {k: v for k, v in base.items() if not k.startswith(_PER_RUN_PREFIXES)}
+        # fl_client's own variables describe one run or are secrets: never in the long-lived parent
+        env = {k: v for k, v in base.items() if not k.startswith(ENV_PREFIX)}
         ours, theirs = socket.socketpair()
         self.log_dir.mkdir(parents=True, exist_ok=True)
         try:

@@ -14,8 +14,6 @@ from dataclasses import dataclass, field
 from fl_demonstrator_api.models import Metric, TrainingState, TrainingWithRounds
 
 __all__ = [
-    "DEFAULT_WATCH_INTERVAL",
-    "DEFAULT_WATCH_MAX_INTERVAL",
     "FINAL_STATES",
     "LocalModelsArrived",
     "MetricsReported",
@@ -28,9 +26,6 @@ __all__ = [
 
 FINAL_STATES = frozenset({TrainingState.C, TrainingState.E})
 """States a training never leaves: Completed and Error."""
-
-DEFAULT_WATCH_INTERVAL = 0.5
-DEFAULT_WATCH_MAX_INTERVAL = 5.0
 
 
 @dataclass(frozen=True)

@@ -50,9 +50,9 @@ from fl_demonstrator_api.models import (
 from fl_demonstrator_api.types import UNSET, File, Response
 
 from .._core import transfer
-from .._core.config import MODEL_FILE_NAME
 from .._core.connection import Connection, Operation, expect_list, expect_one
 from .._core.http import parsed_as
+from ..defaults import MODEL_FILE_NAME
 from ..exceptions import APIResponseValidationError, ConfigurationError
 from ._base import AsyncResource, Id, SyncResource, as_enum, id_text
 

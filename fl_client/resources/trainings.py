@@ -40,11 +40,10 @@ from fl_demonstrator_api.models import (
 )
 
 from .._core.connection import Operation, expect_list, expect_one
+from ..defaults import DEFAULT_WAIT_TIMEOUT, DEFAULT_WATCH_INTERVAL, DEFAULT_WATCH_MAX_INTERVAL
 from ..exceptions import ConfigurationError, TrainingWaitTimeout
 from ._base import AsyncResource, Id, SyncResource, as_enum, id_text
 from .events import (
-    DEFAULT_WATCH_INTERVAL,
-    DEFAULT_WATCH_MAX_INTERVAL,
     FINAL_STATES,
     Observer,
     TrainingEvent,
@@ -59,8 +58,6 @@ AnyModel = GlobalModel | LocalModel | MeanModel | SwagModel
 _MODEL_TYPES = (GlobalModel, LocalModel, MeanModel, SwagModel)
 Until = TrainingState | str | Callable[[TrainingWithRounds], bool] | None
 EventCallback = Callable[[TrainingEvent], None]
-
-DEFAULT_WAIT_TIMEOUT = 3600.0
 
 
 @dataclass(frozen=True, kw_only=True)

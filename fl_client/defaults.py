@@ -1,4 +1,9 @@
-"""Defaults, in one place. Every other module reads its defaults from here."""
+"""Every package-wide default, in one place, at the bottom of the package.
+
+Every other module reads its defaults from here; this module imports nothing, so each layer
+(``_core``, ``resources``, ``participant``, ``cli``, the shared top-level modules) imports it
+downwards.
+"""
 
 from __future__ import annotations
 
@@ -30,7 +35,12 @@ __all__ = [
     "DEFAULT_SERVER_PORT",
     "DEFAULT_SHARED_SECRET_HEADER",
     "DEFAULT_SHUTDOWN_GRACE",
+    "DEFAULT_STALL_TIMEOUT",
     "DEFAULT_STATE_DIR",
+    "DEFAULT_WAIT_TIMEOUT",
+    "DEFAULT_WATCH_INTERVAL",
+    "DEFAULT_WATCH_MAX_INTERVAL",
+    "DEFAULT_WATCH_POLL",
     "DEFAULT_WRITE_TIMEOUT",
     "HTTP_READ_BYTES",
     "MODEL_FILE_NAME",
@@ -142,3 +152,14 @@ TEMP_FILE_PREFIX = "fl-client-model-"
 
 # A terminal progress line is redrawn at most this often (seconds).
 PROGRESS_MIN_INTERVAL = 0.1
+
+# `trainings.watch` / `trainings.wait` poll the training this often at first, backing off to the
+# maximum while nothing changes; `wait` gives up after the timeout (seconds).
+DEFAULT_WATCH_INTERVAL = 0.5
+DEFAULT_WATCH_MAX_INTERVAL = 5.0
+DEFAULT_WAIT_TIMEOUT = 3600.0
+
+# `fl-client trainings watch`: seconds between polls, and how long nothing may change before it
+# gives up (exit code TRAINING_STALLED).
+DEFAULT_WATCH_POLL = 1.0
+DEFAULT_STALL_TIMEOUT = 600.0
