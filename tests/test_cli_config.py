@@ -81,6 +81,9 @@ def test_resolve_target_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         environ={**env, "FL_CLIENT_TOKEN": "", "FL_CLIENT_PASSWORD": "p"},
     )
     assert flags.base_url == "http://flag:3" and flags.authorization == basic_authorization("u", "p")
+    # the environment fl-client serve gives a script: the same reading as FLClient.from_env
+    script_env = {"FL_CLIENT_AUTHORIZATION": f"Token {OTHER_TOKEN}", "FL_CLIENT_USERNAME": "alice"}
+    assert resolve_target(environ=script_env).authorization == f"Token {OTHER_TOKEN}"
     with pytest.raises(exceptions.ConfigurationError, match="no profile 'nope'"):
         resolve_target(profile="nope", environ={})
 

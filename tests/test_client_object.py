@@ -76,6 +76,8 @@ def unavailable() -> httpx.Response:
         ({"FL_CLIENT_USERNAME": "alice", "FL_CLIENT_PASSWORD": SECRET}, BASIC),
         ({"FL_CLIENT_AUTHORIZATION": f"Token {TOKEN}"}, f"Token {TOKEN}"),
         ({"FL_CLIENT_AUTHORIZATION": BASIC, "FL_CLIENT_TOKEN": TOKEN}, BASIC),  # the ready header wins
+        # what a script of fl-client serve sees: the header, and the user name the receiver had
+        ({"FL_CLIENT_AUTHORIZATION": f"Token {TOKEN}", "FL_CLIENT_USERNAME": "alice"}, f"Token {TOKEN}"),
     ],
 )
 def test_from_env_reads_the_base_url_and_each_kind_of_credential(
