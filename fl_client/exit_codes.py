@@ -16,7 +16,7 @@ __all__ = ["SCRIPT_CODES", "ExitCode"]
 class ExitCode(IntEnum):
     """What a process of fl_client exits with; ``description`` is the meaning the docs show.
 
-    ``fl-client`` commands exit with the codes up to `CONTRACT_DRIFT` and `INTERRUPTED`; a
+    ``fl-client`` commands exit with the codes up to `TRAINING_STALLED` and `INTERRUPTED`; a
     `TrainingScript` with `OK`, `USAGE`, `ERROR` (a variable missing or invalid) and the codes in
     `SCRIPT_CODES`. Each number means one thing (``@unique``).
     """
@@ -33,9 +33,12 @@ class ExitCode(IntEnum):
     ERROR = (
         1,
         "configuration (no credentials, unknown profile, a variable missing or invalid, missing file) "
-        "or another error",
+        "or another error; `contract diff`: something new in the server's schema (as diff(1))",
     )
-    USAGE = 2, "usage: unknown command or option, bad value"
+    USAGE = (
+        2,
+        "usage: unknown command or option, bad value; `contract diff`: a document that cannot be read",
+    )
     AUTH = 3, "authentication or permission (401, 403)"
     NOT_FOUND = 4, 'not found (400 "... not found." or 404)'
     REJECTED = 5, "the server refused the request (other 4xx)"
@@ -43,7 +46,6 @@ class ExitCode(IntEnum):
     NETWORK = 7, "network: no answer, timeout"
     TRAINING_FAILED = 8, "`trainings watch`: the training ended in state error"
     TRAINING_STALLED = 9, "`trainings watch`: nothing changed within `--stall-timeout`"
-    CONTRACT_DRIFT = 10, "`contract diff`: something new in the server's schema (see the report)"
     TRANSFER_FAILED = 11, "a training script's download or upload failed"
     HANDLER_FAILED = 12, "a training script's function raised or returned the wrong type"
     NO_HANDLER = 13, "a training script has no function for the action"

@@ -26,8 +26,8 @@ DOCUMENT = Path("openapi") / "fl-demonstrator.yaml"
 BASELINE = Path("openapi") / "contract-baseline.yaml"
 
 _EPILOG = f"""\b
-exit status: {ExitCode.OK.value} only known deviations, {ExitCode.CONTRACT_DRIFT.value} something new (see the report),
-{ExitCode.ERROR.value} a document or the baseline could not be read.
+exit status: {ExitCode.OK.value} only known deviations, {ExitCode.ERROR.value} something new (see the report),
+{ExitCode.USAGE.value} a document or the baseline could not be read.
 
 When the server changes: read the report, edit openapi/fl-demonstrator.yaml (and the deviations
 in openapi/contract-baseline.yaml), record the new release with --record, then `make generate`.
@@ -107,11 +107,10 @@ def run_contract_diff(args: DiffOptions) -> int:
             report = build_report(ours, theirs, load_baseline(baseline_path))
     except (ContractError, ConfigurationError, OSError) as exc:
         print(f"fl-client contract diff: {exc}", file=sys.stderr)
-        return ExitCode.ERROR
+        return ExitCode.USAGE
     if args.as_json:
         print(json.dumps(report.to_json(), indent=2))
     else:
         print(report.render(verbose=args.verbose))
-    return (
-        ExitCode.OK if report.ok else ExitCode.CONTRACT_DRIFT
-    )  # new differences, changed operations or resolved deviations
+    # like diff(1): 1 for new differences, changed operations or resolved deviations
+    return ExitCode.OK if report.ok else ExitCode.ERROR
