@@ -82,7 +82,9 @@ class _Handler(BaseHTTPRequestHandler):
         if self.path == f"/api/trainings/{TRAINING_ID}/":
             # fl_client reads the training before each upload (target and stored-upload count)
             self._answer(200, {"id": TRAINING_ID, "state": "O", "target_num_updates": 1,
-                               "aggregation_method": "FedAvg", "model": next(iter(self.server.files), TRAINING_ID),
+                               "last_update": "2026-11-27T21:46:14.261736+01:00", "uncertainty_method": "NONE",
+                               "aggregation_method": "FedAvg", "options": {}, "locked": False,
+                               "model": next(iter(self.server.files), TRAINING_ID),
                                "actor": CLIENT_ID, "participants": [CLIENT_ID],
                                "local_models_arrived": 0, "local_models_expected": 1})  # fmt: skip
             return

@@ -27,6 +27,7 @@ class Request:
     raw_body: bytes
     params: dict[str, str] = field(default_factory=dict)
     user: User | None = None
+    query: dict[str, list[str]] = field(default_factory=dict)
     _body: Body | None = None
 
     @property
