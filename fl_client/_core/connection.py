@@ -24,6 +24,7 @@ from fl_demonstrator_api.types import Response
 
 from ..progress import ProgressCallback
 from .auth import redact
+from .config import DEFAULT_MAX_MODEL_BYTES
 from .http import DEFAULT_TIMEOUT, acall, call, create_client, parsed_as
 from .retry import RetryPolicy, run_with_retries
 
@@ -49,6 +50,7 @@ class ClientOptions:
     trusted_classes: tuple[TrustedClass, ...] = ()
     trust_remote_code: bool = False
     map_location: Any = None
+    max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES  # larger model uploads are refused unsent (0: no limit)
 
     def __repr__(self) -> str:
         return (

@@ -11,7 +11,8 @@ code  name               when
 2     EXIT_USAGE         bad command line: unknown command or option, bad value
 3     EXIT_AUTH          401/403: credentials wrong, or not allowed
 4     EXIT_NOT_FOUND     the object does not exist (400 "... not found." or 404)
-5     EXIT_REJECTED      the server refused the request (other 400, 405, 409, 429, ...)
+5     EXIT_REJECTED      the server refused the request (other 400, 405, 409, 429, ...), or
+                         would: a model larger than it can store (refused unsent)
 6     EXIT_SERVER        5xx, or an answer that breaks the contract
 7     EXIT_NETWORK       no answer: refused, reset, DNS, TLS, timeout
 8     EXIT_FAILED        ``trainings watch``: the training ended in state ERROR
@@ -39,6 +40,7 @@ from ..exceptions import (
     ConfigurationError,
     FLClientError,
     InternalServerError,
+    ModelTooLargeError,
     NotFoundError,
     PermissionDeniedError,
 )
@@ -84,6 +86,7 @@ ENV_BASE_URL = "FL_DEMONSTRATOR_BASE_URL"
 # Most specific first: the first class the error is an instance of decides.
 _EXIT_CODES: tuple[tuple[type[FLClientError], int], ...] = (
     (ConfigurationError, EXIT_ERROR),
+    (ModelTooLargeError, EXIT_REJECTED),  # refused before sending what the server would refuse
     (AuthenticationError, EXIT_AUTH),
     (PermissionDeniedError, EXIT_AUTH),
     (NotFoundError, EXIT_NOT_FOUND),

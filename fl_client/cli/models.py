@@ -8,6 +8,7 @@ from uuid import UUID
 
 import click
 
+from .._core.config import DEFAULT_MAX_MODEL_BYTES
 from ._common import EXIT_OK, Target, api_options
 from ._output import info, json_option, metric_value_text, print_json, print_table
 from ._progress import transfer_progress
@@ -72,6 +73,13 @@ def models_group() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="a TorchScript preprocessing module to store with it",
 )
+@click.option(
+    "--max-model-bytes",
+    type=click.IntRange(min=0),
+    metavar="BYTES",
+    help=f"refuse a larger file before sending it (env FL_CLIENT_MAX_MODEL_BYTES; default "
+    f"{DEFAULT_MAX_MODEL_BYTES}, what the server stores less a margin; 0: no limit)",
+)
 @api_options
 @json_option
 def upload_command(
@@ -83,10 +91,15 @@ def upload_command(
     input_shape: str | None,
     model_type: str,
     preprocessing: Path | None,
+    max_model_bytes: int | None,
 ) -> int:
     """Upload a model file (TorchScript or torch.save) as a new global model; prints its id.
-    The file streams from disk (a progress bar on a terminal)."""
-    with transfer_progress("upload") as progress, target.client(progress=progress) as api:
+    The file streams from disk (a progress bar on a terminal). A file larger than the server
+    can store (just under 256 MiB) is refused before a byte is sent (exit 5)."""
+    with (
+        transfer_progress("upload") as progress,
+        target.client(progress=progress, max_model_bytes=max_model_bytes) as api,
+    ):
         created = api.models.create(
             file,
             name=name,

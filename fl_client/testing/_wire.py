@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .._core.config import SERVER_MAX_MODEL_BYTES
 from ._forms import Body, parse_body
 from ._lifecycle import TrainingEngine
 from ._store import ApiFailure, Store, User, server_error
@@ -85,6 +86,7 @@ class Context:
     engine: TrainingEngine
     trusted_classes: tuple[TrustedClass, ...] = ()
     trust_remote_code: bool = False
+    max_stored_bytes: int = SERVER_MAX_MODEL_BYTES  # the largest model file the database stores
 
     @classmethod
     def create(
@@ -94,5 +96,6 @@ class Context:
         *,
         trusted_classes: Iterable[TrustedClass] = (),
         trust_remote_code: bool = False,
+        max_stored_bytes: int = SERVER_MAX_MODEL_BYTES,
     ) -> Context:
-        return cls(store, engine, tuple(trusted_classes), trust_remote_code)
+        return cls(store, engine, tuple(trusted_classes), trust_remote_code, max_stored_bytes)
