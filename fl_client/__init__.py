@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from ._core.auth import basic_authorization, token_authorization
 from ._core.http import DEFAULT_TIMEOUT, create_client
+from ._core.limits import DEFAULT_MAX_MODEL_BYTES, check_model_size
 from .client import AsyncFLClient, FLClient
 from .exceptions import (
     APIConnectionError,
@@ -27,6 +28,7 @@ from .exceptions import (
     MetricsUploadException,
     ModelDownloadException,
     ModelSerializationError,
+    ModelTooLargeError,
     ModelUploadException,
     NotFoundError,
     NotificationError,
@@ -58,6 +60,7 @@ from .settings import Settings
 __version__ = "0.1.0"
 
 __all__ = [
+    "DEFAULT_MAX_MODEL_BYTES",
     "DEFAULT_TIMEOUT",
     "APIConnectionError",
     "APIError",
@@ -81,6 +84,7 @@ __all__ = [
     "MetricsUploadException",
     "ModelDownloadException",
     "ModelSerializationError",
+    "ModelTooLargeError",
     "ModelUploadException",
     "NotFoundError",
     "NotificationError",
@@ -103,6 +107,7 @@ __all__ = [
     "UnsafeModelError",
     "__version__",
     "basic_authorization",
+    "check_model_size",
     "create_client",
     "is_torchscript_instance",
     "parse_notification",

@@ -22,6 +22,7 @@ __all__ = [
     "DEFAULT_MAX_BODY_BYTES",
     "DEFAULT_MAX_CONCURRENT_RUNS",
     "DEFAULT_MAX_CONNECTIONS",
+    "DEFAULT_MAX_MODEL_BYTES",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_MAX_RETRY_AFTER",
     "DEFAULT_MAX_RETRY_DELAY",
@@ -44,10 +45,12 @@ __all__ = [
     "DEFAULT_WRITE_TIMEOUT",
     "HTTP_READ_BYTES",
     "MODEL_FILE_NAME",
+    "MODEL_SIZE_MARGIN_BYTES",
     "MULTIPART_BOUNDARY_BYTES",
     "PROGRESS_MIN_INTERVAL",
     "RAM_STAGING_DIR",
     "RAM_STAGING_MARGIN_BYTES",
+    "SERVER_MAX_MODEL_BYTES",
     "STREAM_QUEUE_CHUNKS",
     "TEMP_FILE_PREFIX",
     "TRANSFER_CHUNK_BYTES",
@@ -119,6 +122,24 @@ DEFAULT_RUN_RETRY_MAX_DELAY = 120.0
 # How often the receiver asks the server what it owes (and once at start): a lost notification
 # costs at most this long.
 DEFAULT_CATCH_UP_INTERVAL = 60.0
+
+# The largest model file the server can store. Measured on a real server (release 1.0.1 with its
+# locked dependencies, PostgreSQL): a 268,422,833-byte file was stored, a 268,438,911-byte one
+# refused with 500 {"error": "Server Error (500)"} and nothing stored; PostgreSQL logged "invalid
+# memory alloc request size 1073741824" for the INSERT. Why: the database driver writes the file
+# into the INSERT as one string literal of hex text ("\x" and 2 characters per byte), and
+# PostgreSQL's SQL lexer doubles its literal buffer, which cannot reach 1 GiB (its allocation
+# limit): a literal of 2**29 characters fails, so a file stores when 2 * size + 2 < 2**29.
+# The emulator (fl_client.testing) refuses larger files the same way.
+SERVER_MAX_MODEL_BYTES = 2**28 - 2
+# Uploads of a model file over DEFAULT_MAX_MODEL_BYTES are refused before a byte is sent
+# (fl_client._core.limits): 2**28 less this margin, 255.94 MiB. 64 KiB keeps the default below
+# the largest file measured stored (2**28 - 12,623 bytes), so every size allowed is one a real
+# server stored, and leaves room for what the INSERT carries beyond the file (the literal's
+# quotes and "\x" prefix, a driver or setting that escapes a few more characters) for 0.02% of the
+# capacity. 0 turns the check off (a server that stores models elsewhere).
+MODEL_SIZE_MARGIN_BYTES = 64 * 1024
+DEFAULT_MAX_MODEL_BYTES = 2**28 - MODEL_SIZE_MARGIN_BYTES
 
 # Model files move in chunks of this size: an upload reads the temporary file this much at a time.
 # Big enough that per-chunk Python overhead vanishes, small enough to stay in the CPU cache.

@@ -31,6 +31,7 @@ __all__ = [
     "ENV_LOG_LEVEL",
     "ENV_MAX_BODY_BYTES",
     "ENV_MAX_CONCURRENT",
+    "ENV_MAX_MODEL_BYTES",
     "ENV_MODEL_ID",
     "ENV_PASSWORD",
     "ENV_PREFIX",
@@ -105,6 +106,8 @@ ENV_MAX_CONCURRENT = "FL_CLIENT_MAX_CONCURRENT"
 """Script runs at once (``--max-concurrent``)."""
 ENV_MAX_BODY_BYTES = "FL_CLIENT_MAX_BODY_BYTES"
 """The largest notification body accepted (``--max-body-bytes``)."""
+ENV_MAX_MODEL_BYTES = "FL_CLIENT_MAX_MODEL_BYTES"
+"""Model uploads larger than this many bytes are refused before sending (0: no limit)."""
 ENV_BODY_TIMEOUT = "FL_CLIENT_BODY_TIMEOUT"
 """Seconds a notification's head, then its body, may take to arrive (``--body-timeout``)."""
 ENV_LOG_DIR = "FL_CLIENT_LOG_DIR"

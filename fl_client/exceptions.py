@@ -22,6 +22,7 @@
     │   └── SwagUploadException         (SWAG statistics; not in the reference client)
     ├── ModelSerializationError        a model could not be packed or unpacked
     │   └── UnsafeModelError           unpacking needs a class outside the allow-list
+    ├── ModelTooLargeError             a model is larger than the server can store (nothing sent)
     ├── ConfigurationError             a setting or argument is missing or invalid
     ├── ContractError                  an OpenAPI document or contract baseline cannot be read
     ├── TrainingWaitTimeout            `trainings.wait` gave up; says where the training was stuck
@@ -65,6 +66,7 @@ __all__ = [
     "MetricsUploadException",
     "ModelDownloadException",
     "ModelSerializationError",
+    "ModelTooLargeError",
     "ModelUploadException",
     "NotFoundError",
     "NotificationError",
@@ -197,6 +199,19 @@ class UnsafeModelError(ModelSerializationError):
     def __init__(self, message: str, *, refused: str | None = None, **kwargs: Any) -> None:
         super().__init__(message, **kwargs)
         self.refused = refused
+
+
+class ModelTooLargeError(FLClientError):
+    """The model file is larger than the limit (by default the most the server can store, see
+    `fl_client.check_model_size`); refused before a byte was sent. ``size`` and ``limit`` are
+    in bytes."""
+
+    def __init__(
+        self, message: str, *, size: int | None = None, limit: int | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(message, **kwargs)
+        self.size = size
+        self.limit = limit
 
 
 class ConfigurationError(FLClientError):
@@ -336,9 +351,16 @@ def operation_error(operation: type[CommunicationException], cause: FLClientErro
         response=cause.response,
         attempts=cause.attempts,
     )
-    if isinstance(cause, UnsafeModelError):
-        error.refused = cause.refused  # type: ignore[attr-defined]
+    # what a cause class adds to FLClientError (UnsafeModelError.refused, ModelTooLargeError.size
+    # and .limit, ...) comes along
+    for name, value in vars(cause).items():
+        if name not in _BASE_ATTRIBUTES:
+            setattr(error, name, value)
     return error
+
+
+# what FLClientError.__init__ sets (operation_error passes these on by name)
+_BASE_ATTRIBUTES = frozenset({"message", "status_code", "server_message", "response", "attempts"})
 
 
 def _class_reference(cls: type[FLClientError]) -> object:

@@ -41,7 +41,11 @@ class ExitCode(IntEnum):
     )
     AUTH = 3, "authentication or permission (401, 403)"
     NOT_FOUND = 4, 'not found (400 "... not found." or 404)'
-    REJECTED = 5, "the server refused the request (other 4xx)"
+    REJECTED = (
+        5,
+        "the server refused the request (other 4xx), or would: a model larger than it can store, "
+        "refused before sending",
+    )
     SERVER = 6, "server error (5xx, an answer that breaks the contract)"
     NETWORK = 7, "network: no answer, timeout"
     TRAINING_FAILED = 8, "`trainings watch`: the training ended in state error"

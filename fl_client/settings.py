@@ -15,6 +15,7 @@ from .defaults import (
     DEFAULT_LOG_KEEP,
     DEFAULT_MAX_BODY_BYTES,
     DEFAULT_MAX_CONCURRENT_RUNS,
+    DEFAULT_MAX_MODEL_BYTES,
     DEFAULT_SERVER_HOST,
     DEFAULT_SERVER_PORT,
     DEFAULT_SHARED_SECRET_HEADER,
@@ -30,6 +31,7 @@ from .env import (
     ENV_LOG_KEEP,
     ENV_MAX_BODY_BYTES,
     ENV_MAX_CONCURRENT,
+    ENV_MAX_MODEL_BYTES,
     ENV_SCRIPT_EXECUTOR,
     ENV_SCRIPT_PATH,
     ENV_SERVER_HOST,
@@ -85,6 +87,9 @@ class Settings:
                                                 class names allowed when unpacking models
     ``FL_CLIENT_TRUST_REMOTE_CODE``             ``trust_remote_code``: ``1`` allows unrestricted
                                                 unpickling of downloaded models (unsafe)
+    ``FL_CLIENT_MAX_MODEL_BYTES``               ``max_model_bytes``: larger model uploads are
+                                                refused before sending (268369920, what the
+                                                server stores less a margin; 0: no limit)
     ``FL_CLIENT_LOG_DIR``                       ``log_dir`` (fl-client-runs)
     ``FL_CLIENT_LOG_KEEP``                      ``log_keep`` (1000; 0 keeps all)
     ``FL_CLIENT_MAX_CONCURRENT``                ``max_concurrent`` (4)
@@ -108,6 +113,7 @@ class Settings:
     communication_module: str | None = None
     trusted_classes: tuple[str, ...] = field(default_factory=tuple)
     trust_remote_code: bool = False
+    max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES
     log_dir: str = DEFAULT_LOG_DIR
     log_keep: int = DEFAULT_LOG_KEEP
     max_concurrent: int = DEFAULT_MAX_CONCURRENT_RUNS
@@ -138,6 +144,7 @@ class Settings:
             communication_module=env.get(ENV_COMMUNICATION_MODULE) or None,
             trusted_classes=_split(env.get(ENV_TRUSTED_CLASSES)),
             trust_remote_code=env.get(ENV_TRUST_REMOTE_CODE, "").lower() in {"1", "true", "yes"},
+            max_model_bytes=int(_number(env, ENV_MAX_MODEL_BYTES, int, DEFAULT_MAX_MODEL_BYTES, 0)),
             log_dir=env.get(ENV_LOG_DIR) or DEFAULT_LOG_DIR,
             log_keep=int(_number(env, ENV_LOG_KEEP, int, DEFAULT_LOG_KEEP, 0)),
             max_concurrent=int(_number(env, ENV_MAX_CONCURRENT, int, DEFAULT_MAX_CONCURRENT_RUNS, 1)),

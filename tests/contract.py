@@ -52,7 +52,15 @@ class Contract:
     def __post_init__(self) -> None:
         self.spec = yaml.safe_load(self.path.read_text())
         served = dict(self.spec, servers=[{"url": "/"}])  # match any host:port the tests use
-        config = Config(extra_media_type_deserializers={"application/octet-stream": _octet_stream})
+        config = Config(
+            extra_media_type_deserializers={
+                "application/octet-stream": _octet_stream,
+                # GET /api/schema/: the server's OpenAPI document as JSON or YAML
+                "application/vnd.oai.openapi+json": json.loads,
+                "application/vnd.oai.openapi": yaml.safe_load,
+                "application/yaml": yaml.safe_load,
+            }
+        )
         self.api = OpenAPI.from_dict(served, config=config)
         registry = Registry().with_resource(_SPEC_URI, DRAFT202012.create_resource(self.spec))
         self._registry = registry

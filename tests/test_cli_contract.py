@@ -1,65 +1,75 @@
-"""``fl-client contract diff``: exit codes, JSON for CI, URLs, and recording a release."""
+"""``fl-client contract diff``: exit codes, JSON for CI, URLs, and recording a release.
+
+Self-contained: the server's schema is `contract_schemas.synthetic_release` with its own baseline
+in a temporary folder (the real baseline against the live schema: test_contract_live.py).
+"""
 
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 import yaml
+from contract_schemas import SYNTHETIC_TITLE, synthetic_release, write_synthetic
 from pytest_httpserver import HTTPServer
 
 from fl_client import ExitCode
 from fl_client.cli import main
 
-ROOT = Path(__file__).resolve().parent.parent
-FIXTURE = ROOT / "tests" / "fixtures" / "server-schema-1.0.1.yaml"
-BASELINE = ROOT / "openapi" / "contract-baseline.yaml"
-
 
 def _changed_schema(tmp_path: Path) -> Path:
-    schema = yaml.safe_load(FIXTURE.read_text())
+    schema = synthetic_release()
     schema["components"]["schemas"]["Group"]["properties"]["name"] = {"type": "integer"}
-    path = tmp_path / "schema.yaml"
+    path = tmp_path / "changed.yaml"
     path.write_text(yaml.safe_dump(schema))
     return path
 
 
-def test_only_known_deviations_exit_ok(capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["contract", "diff", "--schema", str(FIXTURE)]) == ExitCode.OK
+def test_only_known_deviations_exit_0(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    schema, baseline = write_synthetic(tmp_path)
+    assert main(["contract", "diff", "--schema", str(schema), "--baseline", str(baseline)]) == 0
     out = capsys.readouterr().out
     assert "New differences: 0" in out
-    assert "auth-401" in out
+    assert "start-202 (2) [§5.5]" in out
     assert out.rstrip().endswith("OK: only known deviations.")
 
 
-def test_a_new_difference_exits_contract_drift_and_names_it(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
-) -> None:
-    assert main(["contract", "diff", "--schema", str(_changed_schema(tmp_path))]) == ExitCode.ERROR
+def test_a_new_difference_exits_1_and_names_it(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    _, baseline = write_synthetic(tmp_path)
+    argv = ["contract", "diff", "--schema", str(_changed_schema(tmp_path)), "--baseline", str(baseline)]
+    assert main(argv) == 1
     out = capsys.readouterr().out
     assert (
         "~ GET /api/groups/  response 200 application/json field name: ours: string, required; server: integer, required"
         in out
     )
     assert "~ GET /api/groups/  (" in out  # its fingerprint changed too
+    assert "Server document: not the one the baseline was recorded from" in out
 
 
 def test_json_for_ci(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["contract", "diff", "--schema", str(_changed_schema(tmp_path)), "--json"]) == ExitCode.ERROR
+    _, baseline = write_synthetic(tmp_path)
+    schema = _changed_schema(tmp_path)
+    assert main(["contract", "diff", "--schema", str(schema), "--baseline", str(baseline), "--json"]) == 1
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is False
-    assert {"operation": "POST /api/groups/", "location": "request application/json field name", "change": "changed",
-            "ours": "string, required", "theirs": "integer, required", "kind": "field"} in report["new"]  # fmt: skip
+    assert {"operation": "POST /api/groups/", "location": "response 201 application/json field name",
+            "change": "changed", "ours": "string, required", "theirs": "integer, required", "kind": "field"} in report["new"]  # fmt: skip
+    assert report["baseline"]["same_document"] is False
 
 
-def test_a_schema_url(httpserver: HTTPServer, capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_schema_url(tmp_path: Path, httpserver: HTTPServer, capsys: pytest.CaptureFixture[str]) -> None:
+    schema, baseline = write_synthetic(tmp_path)
     httpserver.expect_request("/api/schema/").respond_with_data(
-        FIXTURE.read_bytes(), content_type="application/vnd.oai.openapi"
+        schema.read_bytes(), content_type="application/vnd.oai.openapi"
     )
-    assert main(["contract", "diff", "--schema", httpserver.url_for("/api/schema/"), "--json"]) == ExitCode.OK
+    argv = ["contract", "diff", "--schema", httpserver.url_for("/api/schema/"), "--baseline", str(baseline)]
+    assert main([*argv, "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["ok"] is True
+    (request, _), *_ = httpserver.log
+    assert "json" in request.headers["Accept"]  # asks for JSON (drf-spectacular's default is YAML)
+    assert "Authorization" not in request.headers  # the schema needs no credentials
 
 
 def test_unreadable_inputs_exit_2_with_the_reason(
@@ -75,24 +85,25 @@ def test_unreadable_inputs_exit_2_with_the_reason(
 def test_record_writes_the_new_release_into_the_baseline(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    baseline = tmp_path / "baseline.yaml"
-    shutil.copyfile(BASELINE, baseline)
-    schema = yaml.safe_load(FIXTURE.read_text())
+    _, baseline = write_synthetic(tmp_path)
+    hand_written = baseline.read_text().split("# --- recorded: end")[1]
+    schema = synthetic_release()
     schema["info"]["version"] = "1.1.0"
-    schema["paths"]["/api/users/myself/"]["get"]["responses"]["403"] = {
-        "$ref": "#/components/responses/Unauthorized"
-    }
-    path = tmp_path / "schema.yaml"
+    schema["paths"]["/api/users/myself/"]["get"]["responses"]["404"] = {"description": "gone"}
+    path = tmp_path / "release.yaml"
     path.write_text(yaml.safe_dump(schema))
     argv = ["contract", "diff", "--schema", str(path), "--baseline", str(baseline)]
-    assert main(argv) == ExitCode.ERROR  # the operation changed since 1.0.1
-    assert main([*argv, "--record"]) == ExitCode.OK
-    assert "recorded 33 operation fingerprints of FL Demonstrator API 1.1.0" in capsys.readouterr().err
-    assert main(argv) == ExitCode.OK
+    assert main(argv) == 1  # a new code, and the operation changed since the recorded release
+    assert main([*argv, "--record"]) == 1  # recording does not explain the new code ...
+    assert f"recorded 34 operation fingerprints of {SYNTHETIC_TITLE} 1.1.0" in capsys.readouterr().err
     recorded = yaml.safe_load(baseline.read_text())
     assert recorded["server"]["version"] == "1.1.0"
-    # the hand-written part is kept as written, comments included
-    assert (
-        BASELINE.read_text().split("# --- recorded: end")[1]
-        == baseline.read_text().split("# --- recorded: end")[1]
-    )
+    assert recorded["release"] == "1.0.1"  # hand-written, kept
+    assert len(recorded["server"]["sha256"]) == 64
+    # ... but only the difference is left, not the changed operation; the hand-written part is kept
+    report_argv = [*argv, "--json"]
+    assert main(report_argv) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["changed_operations"] == [] and report["baseline"]["same_document"] is True
+    assert [d["location"] for d in report["new"]] == ["response 404"]
+    assert baseline.read_text().split("# --- recorded: end")[1] == hand_written

@@ -11,8 +11,8 @@ from typing import Any
 
 import yaml
 from cli_support import cli_env, run_cli
+from contract_schemas import synthetic_release, write_synthetic
 
-from fl_client import ExitCode
 from fl_client.defaults import (
     DEFAULT_CATCH_UP_INTERVAL,
     DEFAULT_LOG_KEEP,
@@ -26,7 +26,6 @@ from fl_client.participant.runs import RunKey, RunState, ScriptRun
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 OPERATORS = (ROOT / "docs" / "guides" / "operators.md").read_text()
-SCHEMA = ROOT / "tests" / "fixtures" / "server-schema-1.0.1.yaml"
 
 
 def between(text: str, start: str, end: str) -> str:
@@ -80,13 +79,16 @@ def test_runs_json_is_the_documented_shape(tmp_path: Path) -> None:
 
 
 def test_contract_diff_json_is_the_documented_shape(tmp_path: Path) -> None:
-    schema = yaml.safe_load(SCHEMA.read_text())
+    same_schema, baseline = write_synthetic(tmp_path)
+    schema = synthetic_release()
     schema["components"]["schemas"]["Group"]["properties"]["name"] = {"type": "integer"}
-    changed = tmp_path / "schema.yaml"
+    changed = tmp_path / "changed.yaml"
     changed.write_text(yaml.safe_dump(schema))
     env = cli_env(tmp_path / "config")
-    result = run_cli("contract", "diff", "--schema", str(changed), "--json", env=env)
-    assert result.code == ExitCode.ERROR, result.err  # something new
+    result = run_cli(
+        "contract", "diff", "--schema", str(changed), "--baseline", str(baseline), "--json", env=env
+    )
+    assert result.code == 1, result.err  # something new
     report = result.json()
     assert report["new"] and report["changed_operations"] and report["known"]
     found = keys(report)
@@ -94,7 +96,9 @@ def test_contract_diff_json_is_the_documented_shape(tmp_path: Path) -> None:
         assert all(documented(section, key) for key in found), found - {
             k for k in found if documented(section, k)
         }
-    same = run_cli("contract", "diff", "--schema", str(SCHEMA), "--json", env=env)
+    same = run_cli(
+        "contract", "diff", "--schema", str(same_schema), "--baseline", str(baseline), "--json", env=env
+    )
     assert same.code == 0 and same.json()["ok"] is True and keys(same.json()) <= found
 
 

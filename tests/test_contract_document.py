@@ -15,7 +15,7 @@ OPERATIONS = {
     "upload_preprocessing_model", "upload_swag_statistics",
     "list_trainings", "create_training", "get_training", "delete_training", "register_training_clients",
     "remove_training_clients", "start_training", "list_training_models", "list_latest_training_models",
-    "run_inference",
+    "run_inference", "get_schema",
 }  # fmt: skip
 
 

@@ -22,6 +22,7 @@ import httpx
 from fl_demonstrator_api.client import Client
 from fl_demonstrator_api.types import Response
 
+from ..defaults import DEFAULT_MAX_MODEL_BYTES
 from ..progress import ProgressCallback
 from .auth import redact
 from .http import DEFAULT_TIMEOUT, acall, call, create_client, parsed_as
@@ -49,6 +50,7 @@ class ClientOptions:
     trusted_classes: tuple[TrustedClass, ...] = ()
     trust_remote_code: bool = False
     map_location: Any = None
+    max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES  # larger model uploads are refused unsent (0: no limit)
 
     def __repr__(self) -> str:
         return (

@@ -1,7 +1,8 @@
 """Streaming model transfer: downloads land in a verified temporary file, uploads stream from one.
 
-Why: participants move 1 GB models. Holding the body in memory, then the loaded tensors, then a
-multipart copy (what the reference client does) needs several times the model size and is slow.
+Why: participants move big models (a server stores up to just under 256 MiB; this code is built
+for 1 GB). Holding the body in memory, then the loaded tensors, then a multipart copy (what the
+reference client does) needs several times the model size and is slow.
 Here a download streams to a temporary file, is checked against its Content-Length before any
 torch code sees it, and is loaded from the file (memory-mapped where the format allows); an upload
 streams ``torch.save``'s output straight into the ``model_file`` part of a multipart body with a
@@ -39,6 +40,7 @@ import httpx
 from fl_demonstrator_api.types import RequestFiles
 
 from ..defaults import (
+    DEFAULT_MAX_MODEL_BYTES,
     MODEL_FILE_NAME,
     RAM_STAGING_DIR,
     RAM_STAGING_MARGIN_BYTES,
@@ -48,6 +50,7 @@ from ..defaults import (
 from ..exceptions import APIConnectionError, ModelSerializationError
 from ..progress import ProgressCallback
 from .http import check_status, send, transport_error
+from .limits import check_model_size
 from .multipart import FieldValue, MultipartBody, split_parts
 from .upload_stream import StreamedModelBody, counted_size
 
@@ -58,6 +61,7 @@ __all__ = [
     "MultipartFileBody",
     "download_model",
     "download_to_file",
+    "send_upload",
     "staging_directory",
     "temporary_file",
     "upload_file",
@@ -347,9 +351,11 @@ def upload_model(
     operation: str = "model upload",
     retry: Retry = _once,
     timeout: Any = httpx.USE_CLIENT_DEFAULT,
+    max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
 ) -> httpx.Response | None:
     """Serialise ``model`` and upload it as ``file_field`` of the multipart ``parts`` (a generated
-    model's ``to_multipart()``).
+    model's ``to_multipart()``), through `send_upload` (a model over ``max_model_bytes`` is
+    refused there, before any request).
 
     Without a ``save`` function, ``torch.save``'s output streams straight into the request body
     (`fl_client._core.upload_stream`: counted first, nothing the size of the model stored).
@@ -364,24 +370,35 @@ def upload_model(
         body: MultipartBody = StreamedModelBody(
             fields, file_field=file_field, model=model, model_size=size, progress=progress, **kwargs
         )
-        return _send_upload(client, path, body, operation=operation, retry=retry, timeout=timeout)
+        return send_upload(client, path, body, operation=operation, retry=retry, timeout=timeout,
+                           max_model_bytes=max_model_bytes)  # fmt: skip
     from ..serialization import estimated_size, save_model
 
     with temporary_file(staging_directory(estimated_size(model), temp_dir)) as file:
         (save or save_model)(model, file)
         body = MultipartFileBody.from_parts(parts, file_field=file_field, file_path=file, progress=progress)
-        return _send_upload(client, path, body, operation=operation, retry=retry, timeout=timeout)
+        return send_upload(client, path, body, operation=operation, retry=retry, timeout=timeout,
+                           max_model_bytes=max_model_bytes)  # fmt: skip
 
 
-def _send_upload(
+def send_upload(
     client: httpx.Client,
     path: str | Callable[[], str],
     body: MultipartBody,
     *,
-    operation: str,
-    retry: Retry,
-    timeout: Any,
+    operation: str = "model upload",
+    retry: Retry = _once,
+    timeout: Any = httpx.USE_CLIENT_DEFAULT,
+    max_model_bytes: int = DEFAULT_MAX_MODEL_BYTES,
 ) -> httpx.Response | None:
+    """POST a model's multipart ``body`` to ``path`` (a function: called once, to get it), each
+    attempt through ``retry``: the one way every model upload is sent.
+
+    First, before any request (``path`` included), the file part's size, known from the body's
+    exact Content-Length, is checked against ``max_model_bytes`` (`check_model_size`, 0: no limit):
+    a larger model raises `ModelTooLargeError` and nothing is sent.
+    """
+    check_model_size(body.file_size, max_model_bytes, operation=operation)
     _logger.debug(
         "%s: %d bytes (%s), boundary %s", operation, body.content_length, type(body).__name__, body.boundary
     )

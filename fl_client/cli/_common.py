@@ -25,6 +25,7 @@ from ..exceptions import (
     ConfigurationError,
     FLClientError,
     InternalServerError,
+    ModelTooLargeError,
     NotFoundError,
     PermissionDeniedError,
 )
@@ -44,6 +45,7 @@ __all__ = [
 # Most specific first: the first class the error is an instance of decides.
 _EXIT_CODES: tuple[tuple[type[FLClientError], ExitCode], ...] = (
     (ConfigurationError, ExitCode.ERROR),
+    (ModelTooLargeError, ExitCode.REJECTED),  # refused before sending what the server would refuse
     (AuthenticationError, ExitCode.AUTH),
     (PermissionDeniedError, ExitCode.AUTH),
     (NotFoundError, ExitCode.NOT_FOUND),

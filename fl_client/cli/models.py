@@ -8,6 +8,8 @@ from uuid import UUID
 
 import click
 
+from ..defaults import DEFAULT_MAX_MODEL_BYTES
+from ..env import ENV_MAX_MODEL_BYTES
 from ..exit_codes import ExitCode
 from ._common import Target, api_options
 from ._output import info, json_option, metric_value_text, print_json, print_table
@@ -73,6 +75,13 @@ def models_group() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="a TorchScript preprocessing module to store with it",
 )
+@click.option(
+    "--max-model-bytes",
+    type=click.IntRange(min=0),
+    metavar="BYTES",
+    help=f"refuse a larger file before sending it (env {ENV_MAX_MODEL_BYTES}; default "
+    f"{DEFAULT_MAX_MODEL_BYTES}, what the server stores less a margin; 0: no limit)",
+)
 @api_options
 @json_option
 def upload_command(
@@ -84,10 +93,15 @@ def upload_command(
     input_shape: str | None,
     model_type: str,
     preprocessing: Path | None,
+    max_model_bytes: int | None,
 ) -> int:
     """Upload a model file (TorchScript or torch.save) as a new global model; prints its id.
-    The file streams from disk (a progress bar on a terminal)."""
-    with transfer_progress("upload") as progress, target.client(progress=progress) as api:
+    The file streams from disk (a progress bar on a terminal). A file larger than the server
+    can store (just under 256 MiB) is refused before a byte is sent (exit 5)."""
+    with (
+        transfer_progress("upload") as progress,
+        target.client(progress=progress, max_model_bytes=max_model_bytes) as api,
+    ):
         created = api.models.create(
             file,
             name=name,

@@ -26,6 +26,7 @@ from fl_demonstrator_api.client import Client
 from .._core.auth import resolve_authorization
 from .._core.connection import ClientOptions, Connection
 from .._core.http import DEFAULT_TIMEOUT
+from .._core.limits import check_max_model_bytes
 from ..defaults import DEFAULT_MAX_RETRIES
 from ..env import ENV_AUTHORIZATION, ENV_PASSWORD, ENV_TOKEN, ENV_USERNAME, credentials_from_env
 from ..exceptions import ConfigurationError
@@ -72,11 +73,13 @@ def _options(
     trusted_classes: Iterable[TrustedClass],
     trust_remote_code: bool | None,
     map_location: Any,
+    max_model_bytes: int | None,
     settings: Settings | None,
 ) -> ClientOptions:
     if not isinstance(max_retries, int) or max_retries < 0:
         raise ConfigurationError(f"max_retries must be an integer >= 0, not {max_retries!r}")
     settings = settings or Settings.from_env()
+    limit = settings.max_model_bytes if max_model_bytes is None else check_max_model_bytes(max_model_bytes)
     return ClientOptions(
         base_url=(base_url or settings.base_url).rstrip("/"),
         authorization=resolve_authorization(
@@ -89,6 +92,7 @@ def _options(
         trusted_classes=(*settings.trusted_classes, *trusted_classes),
         trust_remote_code=settings.trust_remote_code if trust_remote_code is None else trust_remote_code,
         map_location=map_location,
+        max_model_bytes=limit,
     )
 
 
@@ -108,6 +112,7 @@ class _ClientBase:
         trusted_classes: Iterable[TrustedClass] = (),
         trust_remote_code: bool | None = None,
         map_location: Any = None,
+        max_model_bytes: int | None = None,
         settings: Settings | None = None,
         transport: httpx.BaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | None = None,
@@ -128,6 +133,9 @@ class _ClientBase:
             trusted_classes: classes allowed when unpickling downloaded models, besides torch.nn's.
             trust_remote_code: unpickle downloaded models without restriction (unsafe).
             map_location: where downloaded tensors go (e.g. ``"cuda"``).
+            max_model_bytes: a model file larger than this is refused before a byte is sent
+                (`ModelTooLargeError`); default ``FL_CLIENT_MAX_MODEL_BYTES``, else 268,369,920,
+                what the server can store less a margin (just under 256 MiB); 0: no limit.
             settings: settings to use instead of the environment's.
             transport, async_transport: httpx transports (tests: ``httpx.MockTransport``).
 
@@ -139,7 +147,7 @@ class _ClientBase:
                 base_url=base_url, token=token, username=username, password=password,
                 authorization=authorization, timeout=timeout, max_retries=max_retries, progress=progress,
                 temp_dir=temp_dir, trusted_classes=trusted_classes, trust_remote_code=trust_remote_code,
-                map_location=map_location, settings=settings,
+                map_location=map_location, max_model_bytes=max_model_bytes, settings=settings,
             )  # fmt: skip
             _connection = Connection(options, transport=transport, async_transport=async_transport)
         self._connection = _connection
@@ -186,6 +194,11 @@ class _ClientBase:
     def timeout(self) -> httpx.Timeout:
         return self._connection.options.timeout
 
+    @property
+    def max_model_bytes(self) -> int:
+        """Model files larger than this are refused before sending (0: no limit)."""
+        return self._connection.options.max_model_bytes
+
     def with_options(
         self,
         *,
@@ -193,6 +206,7 @@ class _ClientBase:
         max_retries: int = _UNSET,
         progress: ProgressCallback | None = _UNSET,
         temp_dir: str | os.PathLike[str] | None = _UNSET,
+        max_model_bytes: int = _UNSET,
     ) -> Self:
         """A copy with some options changed (its own connection pool; close it when done)."""
         changes: dict[str, Any] = {}
@@ -206,6 +220,8 @@ class _ClientBase:
             changes["progress"] = progress
         if temp_dir is not _UNSET:
             changes["temp_dir"] = temp_dir
+        if max_model_bytes is not _UNSET:
+            changes["max_model_bytes"] = check_max_model_bytes(max_model_bytes)
         return type(self)(_connection=self._connection.copy(**changes))
 
     def __repr__(self) -> str:

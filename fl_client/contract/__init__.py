@@ -18,7 +18,7 @@ from .baseline import Baseline, Deviation, Matcher, load_baseline, write_fingerp
 from .diff import Difference, compare, fingerprint
 from .normalise import NormalisedOperation, describe, normalise
 from .report import FingerprintChange, KnownDeviation, Report, build_report
-from .source import load_document, parse_document
+from .source import document_sha256, load_document, parse_document
 
 __all__ = [
     "Baseline",
@@ -32,6 +32,7 @@ __all__ = [
     "build_report",
     "compare",
     "describe",
+    "document_sha256",
     "fingerprint",
     "load_baseline",
     "load_document",

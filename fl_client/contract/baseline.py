@@ -2,12 +2,15 @@
 
 It is not a copy of the server's document. It records
 
-* ``server``: which server release our document was written against;
+* ``release``: the server release our document was written against (its schema may say another
+  version: 1.0.1 publishes ``info.version`` 1.0.0);
+* ``server``: the published schema's title, version, OpenAPI version and ``sha256``, a hash of the
+  whole document (`document_sha256`), so the exact document recorded can be recognised again;
 * ``fingerprints``: per operation of that release's published schema, a hash of its normalised
   facts (`fingerprint`), so a later release that changes an operation is noticed even where the
   change hides inside a known deviation;
-* ``deviations``: where our document differs from the published schema on purpose (API
-  reference §11), each with a one-line reason and the differences it explains.
+* ``deviations``: where our document differs from the published schema on purpose, each with a
+  one-line reason, the API reference section(s) it rests on, and the differences it explains.
 
 A deviation's ``match`` entries are patterns over a difference's ``operation``, ``location``,
 ``change``, ``ours`` and ``theirs``: ``*`` stands for any text, everything else is literal (so
@@ -57,6 +60,7 @@ class Deviation:
     id: str
     reason: str
     matchers: tuple[Matcher, ...]
+    section: str = ""  # where the API reference says what the server does, e.g. "§5.5, §11"
 
     def explains(self, difference: Difference) -> bool:
         return any(m.matches(difference) for m in self.matchers)
@@ -68,9 +72,22 @@ class Baseline:
     fingerprints: Mapping[str, str] = field(default_factory=dict)
     deviations: Sequence[Deviation] = ()
 
+    release: str | None = None
+
     @property
     def version(self) -> str:
+        """The version the recorded schema states."""
         return str(self.server.get("version", "?"))
+
+    @property
+    def written_against(self) -> str:
+        """The server release our document follows (``release``, else the schema's version)."""
+        return self.release or self.version
+
+    @property
+    def sha256(self) -> str | None:
+        """The recorded `document_sha256` of the server's document, if any."""
+        return self.server.get("sha256")
 
 
 def load_baseline(path: Path) -> Baseline:
@@ -88,6 +105,7 @@ def load_baseline(path: Path) -> Baseline:
             str(k): str(v) for k, v in _mapping(data.get("fingerprints"), path, "fingerprints").items()
         },
         deviations=tuple(_deviation(entry, path) for entry in data.get("deviations") or []),
+        release=str(data["release"]) if data.get("release") is not None else None,
     )
 
 
@@ -102,6 +120,11 @@ def _mapping(value: Any, path: Path, what: str) -> Mapping[Any, Any]:
 def _deviation(entry: Any, path: Path) -> Deviation:
     if not isinstance(entry, Mapping) or not entry.get("id") or not entry.get("reason"):
         raise ContractError(f"{path}: every deviation needs an 'id' and a one-line 'reason': {entry!r}")
+    if not str(entry.get("section") or "").strip():
+        raise ContractError(
+            f"{path}: deviation {entry['id']} needs a 'section': the API reference section(s) "
+            "that say what the server does"
+        )
     matchers = []
     for raw in entry.get("match") or []:
         if not isinstance(raw, Mapping) or not raw or set(raw) - set(_MATCH_KEYS):
@@ -111,7 +134,12 @@ def _deviation(entry: Any, path: Path) -> Deviation:
         matchers.append(Matcher({str(k): str(v) for k, v in raw.items()}))
     if not matchers:
         raise ContractError(f"{path}: deviation {entry['id']} has no 'match' entries")
-    return Deviation(str(entry["id"]), " ".join(str(entry["reason"]).split()), tuple(matchers))
+    return Deviation(
+        str(entry["id"]),
+        " ".join(str(entry["reason"]).split()),
+        tuple(matchers),
+        section=" ".join(str(entry["section"]).split()),
+    )
 
 
 def write_fingerprints(path: Path, server: Mapping[str, str], fingerprints: Mapping[str, str]) -> None:

@@ -9,6 +9,7 @@ from typing import Any
 from .baseline import Baseline, Deviation
 from .diff import Difference, compare, fingerprint
 from .normalise import normalise
+from .source import document_sha256
 
 __all__ = ["FingerprintChange", "KnownDeviation", "Report", "build_report"]
 
@@ -33,8 +34,10 @@ class FingerprintChange:
 
 @dataclass(frozen=True)
 class Report:
-    server: Mapping[str, str]
+    server: Mapping[str, str]  # title, version, openapi and sha256 of the server's document
     baseline_version: str
+    release: str = ""  # the server release our document follows
+    recorded_sha256: str | None = None  # the document the baseline was recorded from
     new: tuple[Difference, ...] = ()
     known: tuple[KnownDeviation, ...] = ()
     resolved: tuple[Deviation, ...] = ()  # deviations that explain nothing any more
@@ -47,18 +50,35 @@ class Report:
         """Only known deviations: nothing to do."""
         return not (self.new or self.resolved or self.changed_operations)
 
+    @property
+    def same_document(self) -> bool | None:
+        """Whether the server's document is the very one the baseline was recorded from (None:
+        no hash recorded). Informative only: a changed text or example changes the hash, not
+        the facts, so it does not decide `ok`."""
+        if self.recorded_sha256 is None:
+            return None
+        return self.recorded_sha256 == self.server.get("sha256")
+
     def to_json(self) -> dict[str, Any]:
         return {
             "ok": self.ok,
             "server": dict(self.server),
-            "baseline": {"version": self.baseline_version, "fingerprints": self.fingerprints_recorded},
+            "baseline": {
+                "version": self.baseline_version,
+                "release": self.release or self.baseline_version,
+                "fingerprints": self.fingerprints_recorded,
+                "same_document": self.same_document,
+            },
             "new": [d.to_json() for d in self.new],
             "changed_operations": [vars(c) for c in self.changed_operations],
-            "resolved_deviations": [{"id": d.id, "reason": d.reason} for d in self.resolved],
+            "resolved_deviations": [
+                {"id": d.id, "reason": d.reason, "section": d.section} for d in self.resolved
+            ],
             "known": [
                 {
                     "id": k.deviation.id,
                     "reason": k.deviation.reason,
+                    "section": k.deviation.section,
                     "differences": [d.to_json() for d in k.differences],
                 }
                 for k in self.known
@@ -67,10 +87,15 @@ class Report:
 
     def render(self, *, verbose: bool = False) -> str:
         server = self.server
+        release = self.release or self.baseline_version
+        against = f"server {release}"
+        if release != self.baseline_version:
+            against += f" (its schema says version {self.baseline_version})"
         lines = [
             f"Server schema: {server.get('title', '?')} {server.get('version', '?')}"
-            f" (OpenAPI {server.get('openapi', '?')})",
-            f"Written against: server {self.baseline_version}",
+            f" (OpenAPI {server.get('openapi', '?')}), sha256 {str(server.get('sha256', '?'))[:16]}",
+            f"Written against: {against}",
+            _document_line(self.same_document),
             "",
             f"New differences: {len(self.new)}",
         ]
@@ -78,9 +103,7 @@ class Report:
         if not self.fingerprints_recorded:
             lines.append("Server operations changed: unknown (no fingerprints recorded in the baseline)")
         else:
-            lines.append(
-                f"Server operations changed since {self.baseline_version}: {len(self.changed_operations)}"
-            )
+            lines.append(f"Server operations changed since {release}: {len(self.changed_operations)}")
             lines += [
                 f"  {_SIGN.get(c.change, '~')} {c.operation}  ({c.recorded or '-'} -> {c.now or '-'})"
                 for c in self.changed_operations
@@ -89,15 +112,24 @@ class Report:
             lines.append(
                 f"Known deviations no longer seen (fixed on the server? update): {len(self.resolved)}"
             )
-            lines += [f"  {d.id}: {d.reason}" for d in self.resolved]
+            lines += [f"  {d.id} [{d.section}]: {d.reason}" for d in self.resolved]
         count = sum(len(k.differences) for k in self.known)
         lines.append(f"Known deviations: {len(self.known)} ({count} differences)")
         for known in self.known:
-            lines.append(f"  {known.deviation.id} ({len(known.differences)}): {known.deviation.reason}")
+            d = known.deviation
+            lines.append(f"  {d.id} ({len(known.differences)}) [{d.section}]: {d.reason}")
             if verbose:
                 lines += [f"      {_line(d)}" for d in known.differences]
         lines += ["", "OK: only known deviations." if self.ok else "CHANGED: see above."]
         return "\n".join(lines)
+
+
+def _document_line(same: bool | None) -> str:
+    if same is None:
+        return "Server document: no hash recorded in the baseline"
+    if same:
+        return "Server document: the one the baseline was recorded from"
+    return "Server document: not the one the baseline was recorded from (see the differences below)"
 
 
 def _line(difference: Difference) -> str:
@@ -131,8 +163,11 @@ def build_report(ours: Mapping[str, Any], theirs: Mapping[str, Any], baseline: B
             "title": str(info.get("title", "?")),
             "version": str(info.get("version", "?")),
             "openapi": str(theirs.get("openapi", "?")),
+            "sha256": document_sha256(theirs),
         },
         baseline_version=baseline.version,
+        release=baseline.written_against,
+        recorded_sha256=baseline.sha256,
         new=tuple(new),
         known=tuple(
             KnownDeviation(d, tuple(explained[d.id])) for d in baseline.deviations if explained[d.id]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,7 +13,7 @@ import yaml
 
 from ..exceptions import ContractError
 
-__all__ = ["DEFAULT_FETCH_TIMEOUT", "load_document", "parse_document"]
+__all__ = ["DEFAULT_FETCH_TIMEOUT", "document_sha256", "load_document", "parse_document"]
 
 DEFAULT_FETCH_TIMEOUT = 30.0
 
@@ -41,8 +42,17 @@ def parse_document(content: bytes, where: str) -> dict[str, Any]:
     return dict(data)
 
 
+def document_sha256(document: Mapping[str, Any]) -> str:
+    """SHA-256 of a parsed document in a canonical JSON form (sorted keys, no spaces): the same
+    for the server's JSON and YAML answers and for any formatting, different for any other
+    content. The baseline records it for the document its fingerprints came from."""
+    canonical = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
 def _fetch(url: str, timeout: float) -> bytes:
-    # JSON parses faster and safer than YAML; drf-spectacular serves it for this Accept value
+    # GET /api/schema/ (get_schema in openapi/fl-demonstrator.yaml; no credentials). JSON parses
+    # faster and safer than YAML; drf-spectacular serves it for this Accept value
     headers = {"Accept": "application/vnd.oai.openapi+json, application/json;q=0.9, */*;q=0.1"}
     try:
         with httpx.Client(timeout=timeout, follow_redirects=True) as client:

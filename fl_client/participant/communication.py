@@ -38,6 +38,7 @@ from .._core.auth import HeadersAuth, basic_authorization, redact
 from .._core.connection import ClientOptions, Connection
 from .._core.http import DEFAULT_TIMEOUT, send
 from .._core.identity import lookup_user_id
+from .._core.limits import check_max_model_bytes
 from .._core.retry import Outcome, RetryPolicy, run_with_retries
 from .._core.verify import TrainingSnapshot, metrics_outcome, training_snapshot, upload_outcome
 from ..defaults import MODEL_FILE_NAME
@@ -105,6 +106,7 @@ class Communication(NotificationHandlers):
         max_retries: int | None = None,
         progress: ProgressCallback | None = None,
         temp_dir: str | os.PathLike[str] | None = None,
+        max_model_bytes: int | None = None,
         settings: Settings | None = None,
     ) -> None:
         """Create a communication module for one round of one training.
@@ -131,6 +133,10 @@ class Communication(NotificationHandlers):
                 (e.g. `fl_client.progress.StderrProgress`).
             temp_dir: where models are staged during transfers; default ``$TMPDIR`` when set,
                 else ``/dev/shm`` when it has room (Linux), else the temporary directory.
+            max_model_bytes: `upload_model` refuses a model file larger than this before sending
+                a byte (`ModelTooLargeError`, also a `ModelUploadException`); default
+                ``settings.max_model_bytes`` (``FL_CLIENT_MAX_MODEL_BYTES``, else just under
+                256 MiB, what the server can store); 0: no limit.
             settings: settings to use instead of the environment's.
         """
         self._client_id = client_id
@@ -156,6 +162,8 @@ class Communication(NotificationHandlers):
         """When and how often calls are retried (see `fl_client._core.retry`)."""
         self.progress = progress
         self.temp_dir = temp_dir
+        self.max_model_bytes = None if max_model_bytes is None else check_max_model_bytes(max_model_bytes)
+        """The upload size limit in bytes; None: ``settings.max_model_bytes``."""
         self._connection: Connection | None = None
 
     @property
@@ -400,7 +408,9 @@ class Communication(NotificationHandlers):
         state shows it WAS stored, the lost answer counts as success.
 
         Raises:
-            ModelUploadException: the model cannot be packed, no answer, or an error status.
+            ModelUploadException: the model cannot be packed, no answer, or an error status; also
+                a `ModelTooLargeError` when the model file is over ``max_model_bytes`` (refused
+                before any request).
         """
         self._logger.info("model upload")
         before: TrainingSnapshot | None = None
@@ -449,10 +459,14 @@ class Communication(NotificationHandlers):
                 temp_dir=self.temp_dir,
                 retry=self._retrying("model upload", idempotent=False, verify=outcome),
                 timeout=_per_call_timeout(timeout),
+                max_model_bytes=self._max_model_bytes(),
             )
             return True
         except FLClientError as exc:
             raise operation_error(ModelUploadException, exc) from exc
+
+    def _max_model_bytes(self) -> int:
+        return self.settings.max_model_bytes if self.max_model_bytes is None else self.max_model_bytes
 
     def _retrying(
         self, operation: str, *, idempotent: bool, verify: Callable[[APIError], Outcome] | None = None

@@ -191,11 +191,8 @@ class _Transfers:
             body = transfer.MultipartFileBody.from_parts(
                 parts, file_field=file_field, file_path=file, progress=c.options.progress
             )
-            target = path() if callable(path) else path
-            response: httpx.Response = retry(
-                lambda: transfer.upload_file(c.http, target, body, operation=operation)
-            )
-            return response
+            return transfer.send_upload(c.http, path, body, operation=operation, retry=retry,
+                                        max_model_bytes=c.options.max_model_bytes)  # fmt: skip
         save = None
         if isinstance(source, bytes | bytearray):
             data = bytes(source)
@@ -205,7 +202,8 @@ class _Transfers:
 
         return transfer.upload_model(c.http, path, source, parts, file_field=file_field, save=save,
                                      progress=c.options.progress, temp_dir=c.options.temp_dir,
-                                     operation=operation, retry=retry)  # fmt: skip
+                                     operation=operation, retry=retry,
+                                     max_model_bytes=c.options.max_model_bytes)  # fmt: skip
 
     def create(self, source: ModelSource, name: str, description: str, input_shape: Sequence[int | None] | None,
                model_type: ModelType | str, preprocessing: ModelSource | None) -> ModelCreated:  # fmt: skip

@@ -7,10 +7,13 @@ the method (405), run the view, and turn an unexpected exception into the produc
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from collections.abc import Callable
 from typing import Any
+
+import yaml
 
 from . import _groups_api as groups
 from . import _models_api as models
@@ -111,6 +114,48 @@ def get_user(ctx: Context, req: Request) -> Reply:
         return json_reply(200, user.to_json(with_token=user.id == req.caller.id))
 
 
+# drf-spectacular's renderers, in its order: (media type, format), YAML first (so */* gets YAML)
+_SCHEMA_RENDERERS = (
+    ("application/vnd.oai.openapi", "yaml"),
+    ("application/yaml", "yaml"),
+    ("application/vnd.oai.openapi+json", "json"),
+    ("application/json", "json"),
+)
+
+
+def get_schema(ctx: Context, req: Request) -> Reply:
+    """``GET /api/schema/`` (no credentials), negotiated as DRF does: ``?format=json|yaml``, else
+    the first renderer the ``Accept`` header allows. The server publishes drf-spectacular's
+    document of its annotations; the emulator publishes a small one of its own routes (paths and
+    methods), not a copy of the server's."""
+    paths: dict[str, Any] = {}
+    for template, handlers in ROUTES:
+        path = template.replace("{int}", "{id}")
+        paths[path] = {method.lower(): {"responses": {"200": {"description": ""}}} for method in handlers}
+    document = {
+        "openapi": "3.0.3",
+        "info": {"title": "fl_client emulator", "version": "1.0.1"},
+        "paths": paths,
+    }
+    media_type, fmt = _schema_renderer(req)
+    if fmt == "json":
+        return Reply(200, json.dumps(document).encode(), media_type)
+    return Reply(200, yaml.safe_dump(document, sort_keys=False).encode(), media_type)
+
+
+def _schema_renderer(req: Request) -> tuple[str, str]:
+    wanted = (req.query.get("format") or [""])[0]
+    for media_type, fmt in _SCHEMA_RENDERERS:
+        if fmt == wanted:
+            return media_type, fmt
+    for accepted in req.headers.get("accept", "*/*").split(","):
+        kind = accepted.split(";", 1)[0].strip().lower()
+        for media_type, fmt in _SCHEMA_RENDERERS:
+            if kind in {media_type, "*/*", "application/*"}:
+                return media_type, fmt
+    return _SCHEMA_RENDERERS[0]
+
+
 # ---------------------------------------------------------------------------------------------
 # routes: literal paths before {id} paths, as Django matches them
 
@@ -152,9 +197,10 @@ ROUTES: list[tuple[str, dict[str, Handler]]] = [
     ("/api/trainings/{training_id}/models/", {"GET": trainings.list_training_models}),
     ("/api/trainings/{training_id}/models/latest/", {"GET": trainings.list_latest_training_models}),
     ("/api/inference/", {"POST": run_inference}),
+    ("/api/schema/", {"GET": get_schema}),
 ]
 
-_NO_AUTH = {("/api/users/", "POST")}
+_NO_AUTH = {("/api/users/", "POST"), ("/api/schema/", "GET")}
 
 
 def _compile(template: str) -> re.Pattern[str]:

@@ -54,6 +54,20 @@ def _load_or_400(ctx: Context, data: bytes, what: str) -> None:
         raise ApiFailure(400, [f"Invalid {what} file: {exc.reason}"]) from None
 
 
+def _storable(ctx: Context, *files: bytes | None) -> None:
+    """The server writes a file into its INSERT as hex text; PostgreSQL cannot parse that for a
+    file over its ceiling (fl_client.defaults.SERVER_MAX_MODEL_BYTES): an unhandled 500, and
+    nothing stored. Called where the server saves, after its checks."""
+    for data in files:
+        if data is not None and len(data) > ctx.max_stored_bytes:
+            _logger.warning(
+                "a %d-byte file is over the %d bytes the database stores: the server answers 500",
+                len(data),
+                ctx.max_stored_bytes,
+            )
+            raise server_error()
+
+
 def _integer(text: str) -> int:
     """``int()`` of a form value; the server does not catch a bad one (500)."""
     try:
@@ -114,6 +128,7 @@ def create_model(ctx: Context, req: Request) -> Reply:
     preprocessing = body.first_file("model_preprocessing_file")
     if preprocessing is not None:
         _load_or_400(ctx, preprocessing, "preprocessing")
+    _storable(ctx, data, preprocessing)
     model = Model(
         id=str(uuid.uuid4()),
         kind=ModelKind.GLOBAL,
@@ -170,6 +185,7 @@ def upload_preprocessing_model(ctx: Context, req: Request) -> Reply:
     if data is None:
         raise ApiFailure(400, {"detail": "No uploaded file 'model_preprocessing_file' found."})
     _load_or_400(ctx, data, "preprocessing")
+    _storable(ctx, data)
     with store.lock:
         if model.id not in store.models:
             raise not_found("GlobalModel", req.params["id"])
@@ -212,6 +228,7 @@ def upload_local_model(ctx: Context, req: Request) -> Reply:
                 ],
             )
     _load_or_400(ctx, data, "model")
+    _storable(ctx, data)
     names, values = req.body.values("metric_names"), req.body.values("metric_values")
     with store.lock:
         if model.id not in store.models or training.id not in store.trainings:

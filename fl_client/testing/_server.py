@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
 
 from ._api import dispatch
 from ._wire import Context, Reply, Request
@@ -115,7 +115,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(Reply(400, b'{"detail": "Malformed request body."}'))
             return
         headers = {name.lower(): value for name, value in self.headers.items()}
-        request = Request(self.command, urlsplit(self.path).path, headers, raw)
+        url = urlsplit(self.path)
+        request = Request(self.command, url.path, headers, raw, query=parse_qs(url.query))
         reply = dispatch(self.server.context, request)
         sent_headers = self._send(reply)
         exchange = Exchange(

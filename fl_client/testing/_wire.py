@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..defaults import SERVER_MAX_MODEL_BYTES
 from ._forms import Body, parse_body
 from ._lifecycle import TrainingEngine
 from ._store import ApiFailure, Store, User, server_error
@@ -27,6 +28,7 @@ class Request:
     raw_body: bytes
     params: dict[str, str] = field(default_factory=dict)
     user: User | None = None
+    query: dict[str, list[str]] = field(default_factory=dict)
     _body: Body | None = None
 
     @property
@@ -84,6 +86,7 @@ class Context:
     engine: TrainingEngine
     trusted_classes: tuple[TrustedClass, ...] = ()
     trust_remote_code: bool = False
+    max_stored_bytes: int = SERVER_MAX_MODEL_BYTES  # the largest model file the database stores
 
     @classmethod
     def create(
@@ -93,5 +96,6 @@ class Context:
         *,
         trusted_classes: Iterable[TrustedClass] = (),
         trust_remote_code: bool = False,
+        max_stored_bytes: int = SERVER_MAX_MODEL_BYTES,
     ) -> Context:
-        return cls(store, engine, tuple(trusted_classes), trust_remote_code)
+        return cls(store, engine, tuple(trusted_classes), trust_remote_code, max_stored_bytes)

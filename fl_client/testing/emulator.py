@@ -21,6 +21,9 @@ Differences from the real server, on purpose:
 * SWAG statistics are averaged but SWAG- and MEAN-type models cannot be created (so inference
   runs the ``NONE`` and ``MC_DROPOUT`` methods; ``ENSEMBLE`` and ``SWAG`` answer the server's 500);
   image inputs to inference need Pillow; model metadata has ``stats: null``;
+* a model or preprocessing file over ``max_stored_bytes`` (default: the server's ceiling, just
+  under 256 MiB) gets the server's 500 and is not stored, without the server's 1 GiB of work;
+  ``GET /api/schema/`` publishes a small document of the emulator's routes, not the server's;
 * group membership has no API on the server (only its Django admin sets it): `add_group_member`
   plays the admin;
 * uploads load safely (see `fl_client.testing.aggregation`); notification retries are quick
@@ -45,6 +48,7 @@ from typing import TYPE_CHECKING, Any, Self
 import httpx
 
 from .._core.auth import basic_authorization
+from ..defaults import SERVER_MAX_MODEL_BYTES
 from ._lifecycle import TrainingEngine
 from ._notifier import (
     DEFAULT_NOTIFICATION_RETRIES,
@@ -124,6 +128,7 @@ class FLEmulator:
         notification_retries: int = DEFAULT_NOTIFICATION_RETRIES,
         notification_retry_delay: float = DEFAULT_NOTIFICATION_RETRY_DELAY,
         notification_timeout: float = DEFAULT_NOTIFICATION_TIMEOUT,
+        max_stored_bytes: int = SERVER_MAX_MODEL_BYTES,
     ) -> None:
         """Configure; nothing listens until `start`.
 
@@ -135,6 +140,10 @@ class FLEmulator:
             notification_retries: further attempts after a notification POST raised.
             notification_retry_delay: seconds x attempt between those attempts.
             notification_timeout: timeout of one notification POST, in seconds.
+            max_stored_bytes: the largest model (or preprocessing) file stored; a larger one is
+                answered like the server's failed database INSERT, 500 ``{"error": "Server
+                Error (500)"}``, and nothing is stored. Default: the real server's ceiling, just
+                under 256 MiB (``fl_client.defaults.SERVER_MAX_MODEL_BYTES``).
         """
         self._address = (host, port)
         self.store = Store()
@@ -154,7 +163,11 @@ class FLEmulator:
             trust_remote_code=trust_remote_code,
         )
         self._context = Context.create(
-            self.store, self._engine, trusted_classes=trusted_classes, trust_remote_code=trust_remote_code
+            self.store,
+            self._engine,
+            trusted_classes=trusted_classes,
+            trust_remote_code=trust_remote_code,
+            max_stored_bytes=max_stored_bytes,
         )
         self._observers: list[Observer] = []
         self._server: EmulatorHTTPServer | None = None

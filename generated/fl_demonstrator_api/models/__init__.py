@@ -7,6 +7,7 @@ from .detail import Detail
 from .error_detail import ErrorDetail
 from .field_errors import FieldErrors
 from .field_errors_additional_property_type_1 import FieldErrorsAdditionalPropertyType1
+from .get_schema_format import GetSchemaFormat
 from .global_model import GlobalModel
 from .global_model_metadata import GlobalModelMetadata
 from .group import Group
@@ -35,6 +36,7 @@ from .model_type import ModelType
 from .model_upload import ModelUpload
 from .notification_answer import NotificationAnswer
 from .notification_type import NotificationType
+from .open_api_document import OpenAPIDocument
 from .preprocessing_upload import PreprocessingUpload
 from .round_notification_body import RoundNotificationBody
 from .server_error_body import ServerErrorBody
@@ -63,6 +65,7 @@ __all__ = (
     "ErrorDetail",
     "FieldErrors",
     "FieldErrorsAdditionalPropertyType1",
+    "GetSchemaFormat",
     "GlobalModel",
     "GlobalModelMetadata",
     "Group",
@@ -91,6 +94,7 @@ __all__ = (
     "ModelUpload",
     "NotificationAnswer",
     "NotificationType",
+    "OpenAPIDocument",
     "PreprocessingUpload",
     "RoundNotificationBody",
     "ServerErrorBody",

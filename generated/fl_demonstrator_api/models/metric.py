@@ -7,39 +7,47 @@ from uuid import UUID
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..types import UNSET, Unset
-
 T = TypeVar("T", bound="Metric")
 
 
 @_attrs_define
 class Metric:
-    """
+    """Every key is in every answer (API reference §4.5); exactly one of `value_float` and `value_binary` is not null.
+
     Attributes:
         id (int):
+        identifier (None | str):
         key (str):
+        value_float (float | None):
+        value_binary (None | str): base64 text
         step (int):
         model (UUID):
         reporter (None | UUID):
-        identifier (None | str | Unset):
-        value_float (float | None | Unset):
-        value_binary (None | str | Unset): base64 text
     """
 
     id: int
+    identifier: None | str
     key: str
+    value_float: float | None
+    value_binary: None | str
     step: int
     model: UUID
     reporter: None | UUID
-    identifier: None | str | Unset = UNSET
-    value_float: float | None | Unset = UNSET
-    value_binary: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         id = self.id
 
+        identifier: None | str
+        identifier = self.identifier
+
         key = self.key
+
+        value_float: float | None
+        value_float = self.value_float
+
+        value_binary: None | str
+        value_binary = self.value_binary
 
         step = self.step
 
@@ -51,41 +59,20 @@ class Metric:
         else:
             reporter = self.reporter
 
-        identifier: None | str | Unset
-        if isinstance(self.identifier, Unset):
-            identifier = UNSET
-        else:
-            identifier = self.identifier
-
-        value_float: float | None | Unset
-        if isinstance(self.value_float, Unset):
-            value_float = UNSET
-        else:
-            value_float = self.value_float
-
-        value_binary: None | str | Unset
-        if isinstance(self.value_binary, Unset):
-            value_binary = UNSET
-        else:
-            value_binary = self.value_binary
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
             {
                 "id": id,
+                "identifier": identifier,
                 "key": key,
+                "value_float": value_float,
+                "value_binary": value_binary,
                 "step": step,
                 "model": model,
                 "reporter": reporter,
             }
         )
-        if identifier is not UNSET:
-            field_dict["identifier"] = identifier
-        if value_float is not UNSET:
-            field_dict["value_float"] = value_float
-        if value_binary is not UNSET:
-            field_dict["value_binary"] = value_binary
 
         return field_dict
 
@@ -94,7 +81,28 @@ class Metric:
         d = dict(src_dict)
         id = d.pop("id")
 
+        def _parse_identifier(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        identifier = _parse_identifier(d.pop("identifier"))
+
         key = d.pop("key")
+
+        def _parse_value_float(data: object) -> float | None:
+            if data is None:
+                return data
+            return cast(float | None, data)
+
+        value_float = _parse_value_float(d.pop("value_float"))
+
+        def _parse_value_binary(data: object) -> None | str:
+            if data is None:
+                return data
+            return cast(None | str, data)
+
+        value_binary = _parse_value_binary(d.pop("value_binary"))
 
         step = d.pop("step")
 
@@ -115,42 +123,15 @@ class Metric:
 
         reporter = _parse_reporter(d.pop("reporter"))
 
-        def _parse_identifier(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        identifier = _parse_identifier(d.pop("identifier", UNSET))
-
-        def _parse_value_float(data: object) -> float | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(float | None | Unset, data)
-
-        value_float = _parse_value_float(d.pop("value_float", UNSET))
-
-        def _parse_value_binary(data: object) -> None | str | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            return cast(None | str | Unset, data)
-
-        value_binary = _parse_value_binary(d.pop("value_binary", UNSET))
-
         metric = cls(
             id=id,
+            identifier=identifier,
             key=key,
+            value_float=value_float,
+            value_binary=value_binary,
             step=step,
             model=model,
             reporter=reporter,
-            identifier=identifier,
-            value_float=value_float,
-            value_binary=value_binary,
         )
 
         metric.additional_properties = d

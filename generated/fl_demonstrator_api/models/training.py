@@ -11,7 +11,6 @@ from attrs import field as _attrs_field
 from ..models.aggregation_method import AggregationMethod
 from ..models.training_state import TrainingState
 from ..models.uncertainty_method import UncertaintyMethod
-from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
     from ..models.training_options import TrainingOptions
@@ -22,32 +21,33 @@ T = TypeVar("T", bound="Training")
 
 @_attrs_define
 class Training:
-    """
+    """Every key is in every answer (API reference §4.3).
+
     Attributes:
         id (UUID):
         state (TrainingState): I initial, O ongoing, S SWAG round, C completed, E error.
         target_num_updates (int):
+        last_update (datetime.datetime):
+        uncertainty_method (UncertaintyMethod):
         aggregation_method (AggregationMethod):
+        options (TrainingOptions):
+        locked (bool):
         model (UUID): The training's global model.
         actor (UUID):
         participants (list[UUID]):
-        last_update (datetime.datetime | Unset):
-        uncertainty_method (UncertaintyMethod | Unset):
-        options (TrainingOptions | Unset):
-        locked (bool | Unset):
     """
 
     id: UUID
     state: TrainingState
     target_num_updates: int
+    last_update: datetime.datetime
+    uncertainty_method: UncertaintyMethod
     aggregation_method: AggregationMethod
+    options: TrainingOptions
+    locked: bool
     model: UUID
     actor: UUID
     participants: list[UUID]
-    last_update: datetime.datetime | Unset = UNSET
-    uncertainty_method: UncertaintyMethod | Unset = UNSET
-    options: TrainingOptions | Unset = UNSET
-    locked: bool | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -57,7 +57,15 @@ class Training:
 
         target_num_updates = self.target_num_updates
 
+        last_update = self.last_update.isoformat()
+
+        uncertainty_method = self.uncertainty_method.value
+
         aggregation_method = self.aggregation_method.value
+
+        options = self.options.to_dict()
+
+        locked = self.locked
 
         model = str(self.model)
 
@@ -68,20 +76,6 @@ class Training:
             participants_item = str(participants_item_data)
             participants.append(participants_item)
 
-        last_update: str | Unset = UNSET
-        if not isinstance(self.last_update, Unset):
-            last_update = self.last_update.isoformat()
-
-        uncertainty_method: str | Unset = UNSET
-        if not isinstance(self.uncertainty_method, Unset):
-            uncertainty_method = self.uncertainty_method.value
-
-        options: dict[str, Any] | Unset = UNSET
-        if not isinstance(self.options, Unset):
-            options = self.options.to_dict()
-
-        locked = self.locked
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -89,20 +83,16 @@ class Training:
                 "id": id,
                 "state": state,
                 "target_num_updates": target_num_updates,
+                "last_update": last_update,
+                "uncertainty_method": uncertainty_method,
                 "aggregation_method": aggregation_method,
+                "options": options,
+                "locked": locked,
                 "model": model,
                 "actor": actor,
                 "participants": participants,
             }
         )
-        if last_update is not UNSET:
-            field_dict["last_update"] = last_update
-        if uncertainty_method is not UNSET:
-            field_dict["uncertainty_method"] = uncertainty_method
-        if options is not UNSET:
-            field_dict["options"] = options
-        if locked is not UNSET:
-            field_dict["locked"] = locked
 
         return field_dict
 
@@ -117,7 +107,15 @@ class Training:
 
         target_num_updates = d.pop("target_num_updates")
 
+        last_update = datetime.datetime.fromisoformat(d.pop("last_update"))
+
+        uncertainty_method = UncertaintyMethod(d.pop("uncertainty_method"))
+
         aggregation_method = AggregationMethod(d.pop("aggregation_method"))
+
+        options = TrainingOptions.from_dict(d.pop("options"))
+
+        locked = d.pop("locked")
 
         model = UUID(d.pop("model"))
 
@@ -130,41 +128,18 @@ class Training:
 
             participants.append(participants_item)
 
-        _last_update = d.pop("last_update", UNSET)
-        last_update: datetime.datetime | Unset
-        if isinstance(_last_update, Unset):
-            last_update = UNSET
-        else:
-            last_update = datetime.datetime.fromisoformat(_last_update)
-
-        _uncertainty_method = d.pop("uncertainty_method", UNSET)
-        uncertainty_method: UncertaintyMethod | Unset
-        if isinstance(_uncertainty_method, Unset):
-            uncertainty_method = UNSET
-        else:
-            uncertainty_method = UncertaintyMethod(_uncertainty_method)
-
-        _options = d.pop("options", UNSET)
-        options: TrainingOptions | Unset
-        if isinstance(_options, Unset):
-            options = UNSET
-        else:
-            options = TrainingOptions.from_dict(_options)
-
-        locked = d.pop("locked", UNSET)
-
         training = cls(
             id=id,
             state=state,
             target_num_updates=target_num_updates,
+            last_update=last_update,
+            uncertainty_method=uncertainty_method,
             aggregation_method=aggregation_method,
+            options=options,
+            locked=locked,
             model=model,
             actor=actor,
             participants=participants,
-            last_update=last_update,
-            uncertainty_method=uncertainty_method,
-            options=options,
-            locked=locked,
         )
 
         training.additional_properties = d

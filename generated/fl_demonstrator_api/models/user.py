@@ -14,27 +14,28 @@ T = TypeVar("T", bound="User")
 
 @_attrs_define
 class User:
-    """
+    """Every key but `token` is in every answer (API reference §4.1); the server fills defaults ("", false).
+
     Attributes:
         id (UUID):
         username (str):
-        first_name (str | Unset):
-        last_name (str | Unset):
-        email (str | Unset):
-        actor (bool | Unset):
-        client (bool | Unset):
-        message_endpoint (str | Unset): Notification URL (not validated by the server).
+        first_name (str):
+        last_name (str):
+        email (str):
+        actor (bool):
+        client (bool):
+        message_endpoint (str): Notification URL (not validated by the server).
         token (str | Unset): Present only in the create answer and when the caller looks up itself.
     """
 
     id: UUID
     username: str
-    first_name: str | Unset = UNSET
-    last_name: str | Unset = UNSET
-    email: str | Unset = UNSET
-    actor: bool | Unset = UNSET
-    client: bool | Unset = UNSET
-    message_endpoint: str | Unset = UNSET
+    first_name: str
+    last_name: str
+    email: str
+    actor: bool
+    client: bool
+    message_endpoint: str
     token: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -63,20 +64,14 @@ class User:
             {
                 "id": id,
                 "username": username,
+                "first_name": first_name,
+                "last_name": last_name,
+                "email": email,
+                "actor": actor,
+                "client": client,
+                "message_endpoint": message_endpoint,
             }
         )
-        if first_name is not UNSET:
-            field_dict["first_name"] = first_name
-        if last_name is not UNSET:
-            field_dict["last_name"] = last_name
-        if email is not UNSET:
-            field_dict["email"] = email
-        if actor is not UNSET:
-            field_dict["actor"] = actor
-        if client is not UNSET:
-            field_dict["client"] = client
-        if message_endpoint is not UNSET:
-            field_dict["message_endpoint"] = message_endpoint
         if token is not UNSET:
             field_dict["token"] = token
 
@@ -89,17 +84,17 @@ class User:
 
         username = d.pop("username")
 
-        first_name = d.pop("first_name", UNSET)
+        first_name = d.pop("first_name")
 
-        last_name = d.pop("last_name", UNSET)
+        last_name = d.pop("last_name")
 
-        email = d.pop("email", UNSET)
+        email = d.pop("email")
 
-        actor = d.pop("actor", UNSET)
+        actor = d.pop("actor")
 
-        client = d.pop("client", UNSET)
+        client = d.pop("client")
 
-        message_endpoint = d.pop("message_endpoint", UNSET)
+        message_endpoint = d.pop("message_endpoint")
 
         token = d.pop("token", UNSET)
 
