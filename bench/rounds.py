@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -32,25 +31,11 @@ from urllib.parse import urlsplit
 
 import torch
 
-from fl_client.testing import EmulatedUser, Exchange, FLEmulator
+from fl_client.testing import EmulatedUser, Exchange, FLEmulator, free_port, wait_for
 
 SCRIPT = Path(__file__).resolve().parent / "round_script.py"
 WAIT = 300.0
 POLL = 0.002
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _wait_until(condition: object, what: str, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise TimeoutError(what)
-        time.sleep(0.02)
 
 
 @contextmanager
@@ -91,7 +76,7 @@ def one_path(warm: bool, participants: int, rounds: int, root: Path) -> tuple[li
         actor = server.create_user("actor", actor=True)
         users, logs = [], []
         for k in range(participants):
-            port = _free_port()
+            port = free_port()
             user = server.create_user(f"p{k}", message_endpoint=f"http://127.0.0.1:{port}/")
             users.append(user)
             logs.append(
@@ -102,7 +87,7 @@ def one_path(warm: bool, participants: int, rounds: int, root: Path) -> tuple[li
         tokens = {f"Token {u.token}": u.id for u in users}
         started = time.monotonic()
         marker = "warm parent ready" if warm else "receiving notifications on"
-        _wait_until(lambda: all(marker in log.read_text() for log in logs), "receivers ready")
+        wait_for(lambda: all(marker in log.read_text() for log in logs), timeout=WAIT, what="receivers ready")
         startup = time.monotonic() - started
         model_id = server.upload_model(actor, _initial_model())
 

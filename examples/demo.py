@@ -25,7 +25,7 @@ import torch
 from fl_demonstrator_api.models import User
 
 from fl_client import FLClient
-from fl_client.testing import FLEmulator
+from fl_client.testing import FLEmulator, free_port
 
 HERE = Path(__file__).resolve().parent
 SCRIPT = HERE / "train_digits.py"
@@ -59,12 +59,6 @@ def initial_model() -> torch.nn.Module:
     """The actor's initial model (examples/actor.py)."""
     model: torch.nn.Module = load_actor().initial_model()
     return model
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def wait_listening(port: int, process: subprocess.Popen[bytes] | None, deadline: float) -> None:

@@ -6,10 +6,13 @@ deployment. The pytest plugin (`fl_client.testing.pytest_plugin`, registered thr
 ``pytest11`` entry point) gives it to any test suite as the ``fl_server`` fixture.
 
 Importing this package does not import torch; `fl_client.testing.aggregation` (FedAvg) does.
+
+`free_port` and `wait_for` help tests that start receivers and other processes.
 """
 
 from __future__ import annotations
 
+from ._helpers import free_port, wait_for
 from ._notifier import NotificationRecord
 from ._server import Exchange
 from .emulator import DEFAULT_PASSWORD, EmulatedUser, EmulatorError, FLEmulator
@@ -21,4 +24,6 @@ __all__ = [
     "Exchange",
     "FLEmulator",
     "NotificationRecord",
+    "free_port",
+    "wait_for",
 ]
