@@ -55,12 +55,6 @@ def load_actor() -> Any:
     return module
 
 
-def initial_model() -> torch.nn.Module:
-    """The actor's initial model (examples/actor.py)."""
-    model: torch.nn.Module = load_actor().initial_model()
-    return model
-
-
 def wait_listening(port: int, process: subprocess.Popen[bytes] | None, deadline: float) -> None:
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:

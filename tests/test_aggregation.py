@@ -6,7 +6,7 @@ import io
 
 import pytest
 import torch
-from helpers import script_bytes, small_model, torch_bytes
+from support.models import script_bytes, small_model, torch_bytes
 
 from fl_client.testing.aggregation import (
     INVALID_MODEL_FILE,

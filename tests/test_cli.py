@@ -15,13 +15,13 @@ from uuid import UUID
 
 import httpx
 import pytest
-from conftest import ContractServer
-from helpers import wait_for
-from notification_helpers import GLOBAL_MODEL_ID, RECORD_SCRIPT, TRAINING_ID, notification
+from support.contract_server import ContractServer
+from support.notifications import GLOBAL_MODEL_ID, RECORD_SCRIPT, TRAINING_ID, notification
 
 from fl_client import Communication, ConfigurationError, ExitCode
 from fl_client._core.auth import basic_authorization
 from fl_client.cli import load_communication, main
+from fl_client.testing import wait_for
 
 SERVE_OPTIONS = [
     "--host", "--port", "--script", "--executor", "--workdir", "--base-url", "--communication", "--client-id",
@@ -167,6 +167,7 @@ def serve_env(tmp_path: Path) -> Iterator[tuple[dict[str, str], Path]]:
     yield env, records
 
 
+@pytest.mark.slow
 def test_serve_runs_the_script_with_credentials_and_stops_on_sigterm(
     serve_env: tuple[dict[str, str], Path], tmp_path: Path
 ) -> None:
@@ -198,6 +199,7 @@ def test_serve_runs_the_script_with_credentials_and_stops_on_sigterm(
     assert len(list((tmp_path / "logs").iterdir())) == 1
 
 
+@pytest.mark.slow
 def test_sigint_with_a_hanging_script_ends_after_the_grace_period(
     serve_env: tuple[dict[str, str], Path], tmp_path: Path
 ) -> None:
@@ -228,17 +230,19 @@ def _zombie(pid: int) -> bool:
         return True
 
 
+@pytest.mark.slow
 def test_the_console_script_is_installed() -> None:
     script = Path(sys.executable).parent / "fl-client"
     result = subprocess.run([str(script), "serve", "--help"], capture_output=True, text=True, timeout=30)
     assert result.returncode == 0 and "--max-concurrent" in result.stdout
 
 
+@pytest.mark.slow
 def test_serve_hands_scripts_the_looked_up_id_and_token_instead_of_the_password(
     api: ContractServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conftest import BASIC, CLIENT_ID, TOKEN
-    from notification_helpers import script_settings
+    from support.notifications import script_settings
+    from support.values import BASIC, CLIENT_ID, TOKEN
 
     from fl_client import ScriptDispatcher
     from fl_client.cli.serve import watch_identity
@@ -271,7 +275,7 @@ def test_serve_hands_scripts_the_looked_up_id_and_token_instead_of_the_password(
 def test_download_command_writes_the_file(
     api: ContractServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from conftest import MODEL_ID, TOKEN
+    from support.values import MODEL_ID, TOKEN
 
     blob = bytes(range(256)) * 4096
     api.expect(
@@ -306,7 +310,7 @@ def test_download_interrupted_by_ctrl_c_leaves_no_partial_file(
 ) -> None:
     from contextlib import contextmanager
 
-    from conftest import MODEL_ID, TOKEN
+    from support.values import MODEL_ID, TOKEN
 
     import fl_client.cli.download
 

@@ -5,31 +5,24 @@ their --json shapes and exit codes, ``trainings watch`` in a pipe and in a pseud
 from __future__ import annotations
 
 import json
-import re
 import subprocess
 import threading
 from pathlib import Path
 
 import pytest
-from cli_support import FL_CLIENT, cli_env, png_size, run_cli, run_in_pty
-from conftest import ContractServer
-from helpers import small_model, torch_bytes, wait_for
+from support.cli import EVENT_LINE, FL_CLIENT, cli_env, ok, png_size, run_cli, run_in_pty
+from support.contract_server import ContractServer
+from support.models import small_model, torch_bytes
 
 from fl_client import ExitCode, FLClient
-from fl_client.testing import FLEmulator
+from fl_client.testing import FLEmulator, wait_for
 
-EVENT_LINE = re.compile(r"^\[\s*\d+\.\d+s\] (state|round|local models|metrics) ")
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def env(tmp_path: Path) -> dict[str, str]:
     return cli_env(tmp_path / "config")
-
-
-def ok(*args: str, env: dict[str, str], input: str | None = None) -> str:
-    result = run_cli(*args, env=env, input=input)
-    assert result.code == 0, f"fl-client {' '.join(args)} -> {result.code}\n{result.err}"
-    return result.out
 
 
 def setup_actor(
@@ -60,7 +53,6 @@ def setup_actor(
     return actor, people
 
 
-@pytest.mark.slow
 def test_a_whole_training_with_fl_client_commands(
     emulator: FLEmulator, env: dict[str, str], tmp_path: Path
 ) -> None:
@@ -230,7 +222,7 @@ def test_infer_runs_the_model_on_the_emulator(
 
 
 def test_infer_prints_the_result(api: ContractServer, env: dict[str, str], tmp_path: Path) -> None:
-    from conftest import MODEL_ID, TOKEN
+    from support.values import MODEL_ID, TOKEN
 
     api.expect("POST", "/api/inference/", status=200,
                json_body={"inference": [[0.25, 0.75]], "uncertainty": {}}, times=2)  # fmt: skip

@@ -6,7 +6,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from cli_support import cli_env, run_cli
+from support.cli import cli_env, run_cli
 
 from fl_client import ExitCode, exceptions
 from fl_client.cli import exit_code_for
@@ -20,6 +20,7 @@ def env(tmp_path: Path) -> dict[str, str]:
     return cli_env(tmp_path / "config")
 
 
+@pytest.mark.slow
 def test_config_file_is_written_0600_and_secrets_are_masked(env: dict[str, str], tmp_path: Path) -> None:
     assert run_cli("config", "set", "base_url", "http://fl.example:8000", env=env).code == 0
     # a secret without a value on the command line is read from stdin (a hidden prompt on a terminal)
@@ -36,6 +37,7 @@ def test_config_file_is_written_0600_and_secrets_are_masked(env: dict[str, str],
     assert data["settings"]["password"] == {"value": None, "source": "unset"}
 
 
+@pytest.mark.slow
 def test_named_profiles_and_precedence(env: dict[str, str]) -> None:
     run_cli("config", "set", "base_url", "http://a:1", env=env)
     assert run_cli("config", "set", "base_url", "http://prod:8000", "--profile", "prod", env=env).code == 0
@@ -88,6 +90,7 @@ def test_resolve_target_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPat
         resolve_target(profile="nope", environ={})
 
 
+@pytest.mark.slow
 def test_bad_profile_and_bad_values_are_clear_errors(env: dict[str, str], tmp_path: Path) -> None:
     bad = run_cli("config", "set", "token", "not-a-token", env=env)
     assert bad.code == ExitCode.ERROR and "40 lower-case hex" in bad.err and "Traceback" not in bad.err
@@ -102,6 +105,7 @@ def test_bad_profile_and_bad_values_are_clear_errors(env: dict[str, str], tmp_pa
     assert broken.code == ExitCode.ERROR and "unknown key(s) colour" in broken.err
 
 
+@pytest.mark.slow
 def test_usage_errors_exit_2(env: dict[str, str]) -> None:
     assert run_cli("nope", env=env).code == ExitCode.USAGE
     assert run_cli("download", "not-a-uuid", "-o", "x", env=env).code == ExitCode.USAGE

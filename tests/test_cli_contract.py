@@ -1,6 +1,6 @@
 """``fl-client contract diff``: exit codes, JSON for CI, URLs, and recording a release.
 
-Self-contained: the server's schema is `contract_schemas.synthetic_release` with its own baseline
+Self-contained: the server's schema is `support.contract_schemas.synthetic_release` with its own baseline
 in a temporary folder (the real baseline against the live schema: test_contract_live.py).
 """
 
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from contract_schemas import SYNTHETIC_TITLE, synthetic_release, write_synthetic
 from pytest_httpserver import HTTPServer
+from support.contract_schemas import SYNTHETIC_TITLE, synthetic_release, write_synthetic
 
 from fl_client import ExitCode
 from fl_client.cli import main
@@ -82,6 +82,7 @@ def test_unreadable_inputs_exit_2_with_the_reason(
     assert "the server answered 404" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_record_writes_the_new_release_into_the_baseline(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

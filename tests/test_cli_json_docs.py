@@ -9,9 +9,10 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
-from cli_support import cli_env, run_cli
-from contract_schemas import synthetic_release, write_synthetic
+from support.cli import cli_env, run_cli
+from support.contract_schemas import synthetic_release, write_synthetic
 
 from fl_client.defaults import (
     DEFAULT_CATCH_UP_INTERVAL,
@@ -22,6 +23,8 @@ from fl_client.defaults import (
 )
 from fl_client.participant.journal import RunJournal
 from fl_client.participant.runs import RunKey, RunState, ScriptRun
+
+pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()

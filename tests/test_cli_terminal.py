@@ -12,20 +12,20 @@ from pathlib import Path
 
 import pytest
 import torch
-from cli_support import FL_CLIENT, cli_env, run_cli, run_in_pty
-from helpers import small_model, wait_for
-from test_cli_commands import EVENT_LINE, ok
-from test_emulator_training import comm, model_file
+from support.cli import EVENT_LINE, FL_CLIENT, cli_env, ok, run_cli, run_in_pty
+from support.emulator import comm, model_file
+from support.models import small_model
 
 from fl_client import ExitCode
-from fl_client.testing import FLEmulator
+from fl_client.testing import FLEmulator, wait_for
+
+pytestmark = pytest.mark.slow
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 ANSI_OR_BAR = ("\x1b", "\r", "━")
 
 
-@pytest.mark.slow
 def test_watch_exits_8_with_one_line_when_the_training_ends_in_error(
     emulator: FLEmulator, tmp_path: Path
 ) -> None:
@@ -105,7 +105,6 @@ def _upload_args(file: Path) -> list[str]:
     return ["models", "upload", str(file), "--name", "big"]
 
 
-@pytest.mark.slow
 def test_uploads_and_downloads_draw_a_progress_bar_on_a_terminal_only(
     emulator: FLEmulator, tmp_path: Path
 ) -> None:

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from conftest import BASIC, CLIENT_ID, MODEL_ID, SECRET, TOKEN, TRAINING_ID, ContractServer
 from fl_demonstrator_api.api.trainings import get_training, start_training
 from fl_demonstrator_api.models import AggregationMethod, GlobalModel, LocalModel, TrainingState
-from test_communication import TRAINING
+from support.contract_server import ContractServer
+from support.values import BASIC, CLIENT_ID, MODEL_ID, SECRET, TOKEN, TRAINING, TRAINING_ID
 
 from fl_client import DEFAULT_TIMEOUT, ConfigurationError, FLClient, create_client
 from fl_client._core.http import call

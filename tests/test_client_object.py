@@ -11,12 +11,12 @@ from typing import Any
 import httpx
 import pytest
 import torch
-from conftest import BASIC, MODEL_ID, SECRET, TOKEN, TRAINING_ID, ContractServer
 from fl_demonstrator_api.api.trainings import get_training
 from fl_demonstrator_api.models import Detail, ModelCreated
-from helpers import small_model, torch_bytes
-from resource_support import Api
-from test_communication import TRAINING
+from support.contract_server import ContractServer
+from support.models import small_model, torch_bytes
+from support.resources import Api
+from support.values import BASIC, MODEL_ID, SECRET, TOKEN, TRAINING, TRAINING_ID
 
 from fl_client import (
     APIConnectionError,
@@ -355,7 +355,7 @@ def test_models_create_sends_the_preprocessing_module(api: ContractServer, clien
 def test_models_create_with_preprocessing_against_the_emulator(
     emulator: FLEmulator, clients: Any, tmp_path: Any, kind: str
 ) -> None:
-    from resource_support import NOBODY
+    from support.resources import NOBODY
 
     actor_user = clients(base_url=emulator.url, token=NOBODY)("users.create", "actor", "pw", actor=True)
     actor: Api = clients(base_url=emulator.url, token=actor_user.token)

@@ -10,9 +10,10 @@ from uuid import UUID
 
 import pytest
 import torch
-from conftest import BASIC, CLIENT_ID, MODEL_ID, OTHER_MODEL_ID, SECRET, TOKEN, TRAINING_ID, ContractServer
-from helpers import same_parameters, script_bytes, small_model, torch_bytes, wait_for
-from werkzeug.formparser import parse_form_data
+from support.contract_server import ContractServer
+from support.models import same_parameters, script_bytes, small_model, torch_bytes
+from support.multipart import form_of
+from support.values import BASIC, CLIENT_ID, MODEL_ID, OTHER_MODEL_ID, SECRET, TOKEN, TRAINING, TRAINING_ID
 
 from fl_client import Communication, Settings, is_torchscript_instance
 from fl_client.exceptions import (
@@ -27,22 +28,7 @@ from fl_client.exceptions import (
     NotFoundError,
     PermissionDeniedError,
 )
-
-TRAINING = {
-    "id": TRAINING_ID,
-    "state": "O",
-    "target_num_updates": 2,
-    "last_update": "2026-11-27T21:46:14.261736+01:00",
-    "uncertainty_method": "NONE",
-    "aggregation_method": "FedAvg",
-    "options": {},
-    "locked": False,
-    "model": MODEL_ID,
-    "actor": "31f21af5-04b2-42fd-a054-2be63386d14a",
-    "participants": [CLIENT_ID],
-    "local_models_arrived": 0,
-    "local_models_expected": 1,
-}
+from fl_client.testing import wait_for
 
 
 def make(api: ContractServer, **kwargs: object) -> Communication:
@@ -56,21 +42,6 @@ def make(api: ContractServer, **kwargs: object) -> Communication:
         base_url=api.url,
         **{"max_retries": 0, **kwargs},
     )
-
-
-def form_of(request: object) -> tuple[dict[str, list[str]], dict[str, tuple[str | None, bytes]]]:
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "CONTENT_TYPE": request.headers["Content-Type"],  # type: ignore[attr-defined]
-        "CONTENT_LENGTH": str(len(request.get_data())),  # type: ignore[attr-defined]
-        "wsgi.input": __import__("io").BytesIO(request.get_data()),  # type: ignore[attr-defined]
-    }
-    _, form, files = parse_form_data(environ)
-    fields = {key: form.getlist(key) for key in form}
-    uploads = {key: (f.filename, f.read()) for key, f in files.items()}
-    for f in files.values():
-        f.close()
-    return fields, uploads
 
 
 # ----------------------------------------------------------------------------- construction
@@ -173,6 +144,7 @@ def test_download_of_unloadable_bytes_is_a_download_error(api: ContractServer) -
         make(api).download_model()
 
 
+@pytest.mark.slow
 def test_connection_failure_is_typed_and_clean(unused_port: int) -> None:
     comm = Communication.from_user_password(
         UUID(CLIENT_ID), UUID(TRAINING_ID), 0, UUID(MODEL_ID), "alice", SECRET,
@@ -327,6 +299,7 @@ def script_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
     return record
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("method", "action"), [("start_training", "train"), ("start_testing", "test")])
 def test_start_methods_run_the_script_with_the_reference_argv(
     script_settings: Path, method: str, action: str

@@ -1,6 +1,6 @@
 """`fl_client.contract`: the published schema against ours, sorted against the baseline.
 
-Self-contained: the server's schema here is `contract_schemas.synthetic_release`, our document as
+Self-contained: the server's schema here is `support.contract_schemas.synthetic_release`, our document as
 a server would publish it with one known deviation (start answers 200), and its baseline records
 that deviation and the release's fingerprints. Each test edits a copy the way a new server
 release would. The real published schema is tested in test_contract_live.py.
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from contract_schemas import OURS, SYNTHETIC_TITLE, synthetic_release, write_synthetic
+from support.contract_schemas import OURS, SYNTHETIC_TITLE, synthetic_release, write_synthetic
 
 from fl_client.contract import (
     Baseline,

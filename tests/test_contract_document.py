@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from contract import Contract, ContractViolation
 from openapi_spec_validator import validate
+from support.contract import Contract, ContractViolation
 
 OPERATIONS = {
     "create_user", "list_users", "get_myself", "list_my_groups", "list_my_trainings", "get_user",

@@ -15,10 +15,10 @@ from typing import Any
 
 import httpx
 import pytest
-from contract import Contract, ContractViolation
-from helpers import script_bytes, small_model
 from hypothesis import HealthCheck, given, note, seed, settings
-from openapi_strategies import DrawnRequest, Operation, World, operations, requests
+from support.contract import Contract, ContractViolation
+from support.models import script_bytes, small_model
+from support.openapi_strategies import DrawnRequest, Operation, World, operations, requests
 
 from fl_client.testing import FLEmulator
 

@@ -1,6 +1,6 @@
 """Our document and baseline against the schema a real server published (release 1.0.1).
 
-The document lives outside the project (see `contract_schemas.live_schema_path`); these tests skip
+The document lives outside the project (see `support.contract_schemas.live_schema_path`); these tests skip
 when it is absent. Present, it must be the very document the baseline was recorded from (its
 SHA-256), `fl-client contract diff` must exit 0 on it, and 1 once an operation is added.
 """
@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from contract_schemas import BASELINE_PATH, OURS, require_live_schema
+from support.contract_schemas import BASELINE_PATH, OURS, require_live_schema
 
 from fl_client.cli import main
 from fl_client.contract import Baseline, build_report, document_sha256, load_baseline, load_document

@@ -10,23 +10,22 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from helpers import wait_for
-from notification_helpers import (
+from support.notifications import (
+    AUTH,
+    CLIENT,
     GLOBAL_MODEL_ID,
     LOCAL_MODEL_ID,
     RECORD_SCRIPT,
     TRAINING_ID,
     RecordingDispatcher,
-    script_settings,
+    make_dispatcher,
 )
 
 from fl_client import Communication, ConfigurationError, DispatcherStoppedError, ScriptDispatcher, Settings
-from fl_client._core.auth import basic_authorization
 from fl_client.participant.runs import RunState
 from fl_client.participant.scope import dispatching_to
+from fl_client.testing import wait_for
 
-CLIENT_ID = UUID("1da54bb8-9d1f-4a3c-8d7e-0f6e2f2b9a11")
-AUTH = basic_authorization("alice", "s3cr3t-password")
 T, G, L = UUID(TRAINING_ID), UUID(GLOBAL_MODEL_ID), UUID(LOCAL_MODEL_ID)
 
 
@@ -40,19 +39,7 @@ def record_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return directory
 
 
-def make_dispatcher(tmp_path: Path, **kwargs: object) -> ScriptDispatcher:
-    workdir = tmp_path / "work"
-    workdir.mkdir(exist_ok=True)
-    options: dict[str, object] = {
-        "settings": script_settings(workdir),
-        "log_dir": tmp_path / "logs",
-        "authorization": AUTH,
-        "client_id": CLIENT_ID,
-    }
-    options.update(kwargs)
-    return ScriptDispatcher(**options)  # type: ignore[arg-type]
-
-
+@pytest.mark.slow
 def test_a_run_gets_the_seed_argv_the_workdir_and_its_context(tmp_path: Path, record_dir: Path) -> None:
     with make_dispatcher(tmp_path) as dispatcher:
         dispatcher.note_global_model(T, G)
@@ -79,10 +66,10 @@ def test_a_run_gets_the_seed_argv_the_workdir_and_its_context(tmp_path: Path, re
     assert env["FL_CLIENT_GLOBAL_MODEL_ID"] == GLOBAL_MODEL_ID
     assert env["FL_DEMONSTRATOR_BASE_URL"] == "http://fl-server.test:8000"
     assert env["FL_CLIENT_AUTHORIZATION"] == AUTH
-    assert env["FL_CLIENT_CLIENT_ID"] == str(CLIENT_ID)
+    assert env["FL_CLIENT_CLIENT_ID"] == str(CLIENT)
     # ... which is all a script needs to build its Communication
     comm = Communication.from_env(env)
-    assert (comm.client_id, comm.training_id, comm.round, comm.model_id) == (CLIENT_ID, T, 4, L)
+    assert (comm.client_id, comm.training_id, comm.round, comm.model_id) == (CLIENT, T, 4, L)
     assert comm.global_model_id == G and comm.http_authorization == AUTH
     run = submission.run
     assert run.state is RunState.SUCCEEDED and run.returncode == 0 and run.duration is not None
@@ -90,6 +77,7 @@ def test_a_run_gets_the_seed_argv_the_workdir_and_its_context(tmp_path: Path, re
     assert "stdout line of train 4" in log and "stderr line of train 4" in log
 
 
+@pytest.mark.slow
 def test_unknown_global_model_is_not_set_nor_inherited(
     tmp_path: Path, record_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -104,6 +92,7 @@ def test_unknown_global_model_is_not_set_nor_inherited(
         Communication.from_env(env)
 
 
+@pytest.mark.slow
 def test_the_same_training_round_and_action_runs_once(tmp_path: Path, record_dir: Path) -> None:
     with make_dispatcher(tmp_path) as dispatcher:
         first = dispatcher.submit("train", T, 0, G)
@@ -115,6 +104,7 @@ def test_the_same_training_round_and_action_runs_once(tmp_path: Path, record_dir
     assert len(dispatcher.runs()) == 2
 
 
+@pytest.mark.slow
 def test_a_failing_script_is_recorded_and_logged_with_its_tail(
     tmp_path: Path, record_dir: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -133,6 +123,7 @@ def test_a_failing_script_is_recorded_and_logged_with_its_tail(
     assert "s3cr3t" not in text and AUTH not in text
 
 
+@pytest.mark.slow
 def test_a_missing_executor_fails_the_run_not_the_dispatcher(tmp_path: Path, record_dir: Path) -> None:
     settings = Settings(script_path="x.py", script_executor=str(tmp_path / "no-such-python"))
     with make_dispatcher(tmp_path, settings=settings) as dispatcher:
@@ -175,6 +166,7 @@ def _gone(pid: int) -> bool:
     return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] in {"Z", "X"}
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="process groups")
 def test_a_script_that_hangs_at_shutdown_is_terminated_then_killed_with_its_children(
     tmp_path: Path, record_dir: Path, monkeypatch: pytest.MonkeyPatch
@@ -194,6 +186,7 @@ def test_a_script_that_hangs_at_shutdown_is_terminated_then_killed_with_its_chil
         dispatcher.submit("train", T, 2, G)
 
 
+@pytest.mark.slow
 def test_a_script_that_finishes_within_the_grace_period_is_not_killed(
     tmp_path: Path, record_dir: Path
 ) -> None:
@@ -244,7 +237,7 @@ def test_from_env_names_the_variable_that_is_missing_or_wrong(
     missing: str | None, bad: tuple[str, str] | None
 ) -> None:
     env = {
-        "FL_CLIENT_CLIENT_ID": str(CLIENT_ID),
+        "FL_CLIENT_CLIENT_ID": str(CLIENT),
         "FL_CLIENT_TRAINING_ID": TRAINING_ID,
         "FL_CLIENT_ROUND": "2",
         "FL_CLIENT_MODEL_ID": LOCAL_MODEL_ID,
@@ -268,12 +261,13 @@ def test_from_env_keyword_arguments_win() -> None:
         "FL_CLIENT_AUTHORIZATION": AUTH,
         "FL_DEMONSTRATOR_BASE_URL": "http://server:8000/",
     }
-    comm = Communication.from_env(env, client_id=CLIENT_ID, global_model_id=G)
-    assert comm.client_id == CLIENT_ID and comm.global_model_id == G and comm.round == 2
+    comm = Communication.from_env(env, client_id=CLIENT, global_model_id=G)
+    assert comm.client_id == CLIENT and comm.global_model_id == G and comm.round == 2
     assert str(comm.api.get_httpx_client().base_url).rstrip("/") == "http://server:8000"
     comm.close()
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(os.name != "posix", reason="process groups are POSIX")
 def test_the_group_is_signalled_before_its_leader_is_reaped(
     tmp_path: Path, record_dir: Path, monkeypatch: pytest.MonkeyPatch
@@ -298,6 +292,7 @@ def test_the_group_is_signalled_before_its_leader_is_reaped(
     assert sent and all(not reaped for _, reaped in sent)
 
 
+@pytest.mark.slow
 def test_scripts_get_none_of_the_receivers_secrets(tmp_path: Path, record_dir: Path) -> None:
     environment = {
         **os.environ,
@@ -315,11 +310,11 @@ def test_scripts_get_none_of_the_receivers_secrets(tmp_path: Path, record_dir: P
 
 
 def test_identity_watcher_keeps_asking_until_the_server_answers(monkeypatch: pytest.MonkeyPatch) -> None:
-    from faults import FaultServer, respond
+    from support.faults import FaultServer, respond
 
     from fl_client.participant.identity import IdentityWatcher
 
-    user = {"username": "alice", "first_name": "", "last_name": "", "email": "", "id": str(CLIENT_ID),
+    user = {"username": "alice", "first_name": "", "last_name": "", "email": "", "id": str(CLIENT),
             "actor": False, "client": True, "message_endpoint": "http://127.0.0.1:8101/"}  # fmt: skip
     token = "68d2d144d087e03784e102f5f9c5e6efcb20f64e"
     found: list[tuple[UUID, str | None]] = []
@@ -341,10 +336,11 @@ def test_identity_watcher_keeps_asking_until_the_server_answers(monkeypatch: pyt
         watcher.start()
         assert watcher.found.wait(10)
         watcher.stop()
-    assert found == [(CLIENT_ID, f"Token {token}")]
-    assert [r.path for r in server.requests] == ["/api/users/myself/"] * 4 + [f"/api/users/{CLIENT_ID}/"]
+    assert found == [(CLIENT, f"Token {token}")]
+    assert [r.path for r in server.requests] == ["/api/users/myself/"] * 4 + [f"/api/users/{CLIENT}/"]
 
 
+@pytest.mark.slow
 def test_old_trainings_are_forgotten_and_the_map_stays_bounded(tmp_path: Path, record_dir: Path) -> None:
     trainings = [UUID(int=n + 1) for n in range(3)]
     with make_dispatcher(tmp_path, max_trainings=2) as dispatcher:
@@ -358,6 +354,7 @@ def test_old_trainings_are_forgotten_and_the_map_stays_bounded(tmp_path: Path, r
         assert dispatcher.wait_idle(10)
 
 
+@pytest.mark.slow
 def test_run_logs_beyond_the_retention_are_removed(tmp_path: Path, record_dir: Path) -> None:
     with make_dispatcher(tmp_path, log_keep=2) as dispatcher:
         for round_ in range(4):

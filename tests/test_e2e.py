@@ -1,68 +1,35 @@
-"""End to end: emulator + real ``fl-client serve`` receivers + the example script as subprocesses.
+"""End to end: emulator + real ``fl-client serve`` receivers + the examples as subprocesses.
 
-Two participants, two rounds. Asserts the notification sequence of API reference §8.5 (and the
-receivers' answers), the state reaching C, and that each round's global model is exactly the
-sample-size-weighted mean of that round's two uploads.
+Two participants with examples/train_digits.py, two rounds. Asserts the notification sequence of
+API reference §8.5 (and the receivers' answers), the state reaching C, and that each round's
+global model is exactly the sample-size-weighted mean of that round's two uploads. And
+``make demo`` (examples/demo.py, with examples/actor.py) runs to its end: the model learned.
 """
 
 from __future__ import annotations
 
-import importlib.util
 import io
-import threading
-import time
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
-from contextlib import ExitStack
 from pathlib import Path
-from types import ModuleType
-from urllib.parse import urlsplit
 
 import pytest
 import torch
+from support.models import digits_mlp
+from support.paths import EXAMPLES
+from support.serve import Participant, UploadRecorder, serving
 
 from fl_client.serialization import unpack_model
-from fl_client.testing import EmulatedUser, Exchange, FLEmulator
-from fl_client.testing._forms import parse_body
+from fl_client.testing import FLEmulator, wait_for
 
 pytestmark = pytest.mark.slow
 
-DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo.py"
+SCRIPT = EXAMPLES / "train_digits.py"
+PARTICIPANTS = 2
 ROUNDS = 2
 WAIT = 120.0
-
-
-@pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> ModuleType:
-    spec = importlib.util.spec_from_file_location("fl_demo", DEMO)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    module.PARTICIPANTS = 2  # the shards are split two ways
-    module.OUTPUT = tmp_path_factory.mktemp("demo-output")  # the receivers' logs, not in the repository
-    return module
-
-
-class UploadRecorder:
-    """Keeps every accepted local upload (round, sample size, file) as the emulator received it."""
-
-    def __init__(self, model_id: str) -> None:
-        self.path = f"/api/models/{model_id}/"
-        self.uploads: list[tuple[int, int, bytes]] = []
-        self._lock = threading.Lock()
-
-    def __call__(self, exchange: Exchange) -> None:
-        if exchange.method != "POST" or urlsplit(exchange.url).path != self.path or exchange.status != 201:
-            return
-        content_type = next(v for k, v in exchange.request_headers.items() if k.lower() == "content-type")
-        body = parse_body(content_type, exchange.request_body)
-        data = body.first_file("model_file")
-        assert data is not None
-        with self._lock:
-            self.uploads.append((int(body.values("round")[0]), int(body.values("sample_size")[0]), data))
-
-    def of_round(self, round_number: int) -> list[tuple[int, bytes]]:
-        with self._lock:
-            return [(size, data) for r, size, data in self.uploads if r == round_number]
 
 
 def expected_fedavg(uploads: list[tuple[int, bytes]]) -> dict[str, torch.Tensor]:
@@ -80,49 +47,53 @@ def server() -> Iterator[FLEmulator]:
         yield emulator
 
 
-def test_two_participants_two_rounds(demo: ModuleType, server: FLEmulator) -> None:
-    actor = server.create_user("actor", actor=True)
-    with ExitStack() as stack:
-        participants: list[EmulatedUser] = []
-        for shard in range(2):
-            port = demo.free_port()
-            user = server.create_user(f"p{shard}", message_endpoint=f"http://127.0.0.1:{port}/")
-            participants.append(user)
-            stack.enter_context(demo.real_receiver(server, user, shard, port))
-        model_id = server.upload_model(actor, demo.initial_model())
-        recorder = UploadRecorder(model_id)
-        server.add_observer(recorder)
-        training_id = server.create_training(actor, model_id, participants, target_num_updates=ROUNDS)
-        previous = server.model_bytes(model_id)
-        server.start_training(actor, training_id)
-        for round_number in range(ROUNDS):
-            server.wait_for_round(training_id, round_number + 1, timeout=WAIT)
-            current = server.model_bytes(model_id)  # stable until this round's tests are in
-            # the emulator calls observers after answering: the round may start before the last is seen
-            deadline = time.monotonic() + WAIT
-            while len(recorder.of_round(round_number)) < 2 and time.monotonic() < deadline:
-                time.sleep(0.01)
-            uploads = recorder.of_round(round_number)
-            assert len(uploads) == 2 and all(size > 0 for size, _ in uploads)
-            aggregated = torch.jit.load(io.BytesIO(current)).state_dict()
-            for key, value in expected_fedavg(uploads).items():
-                assert torch.allclose(aggregated[key], value, atol=1e-6), (round_number, key)
-            before = torch.jit.load(io.BytesIO(previous)).state_dict()
-            assert any(not torch.equal(before[k], aggregated[k]) for k in aggregated), (
-                "the model did not change"
-            )
-            previous = current
-        server.wait_for_state(training_id, "C", timeout=WAIT)
-        server.wait_for_notifications(
-            ROUNDS * 2 + 2, where=lambda r: r.user_id == participants[1].id, timeout=WAIT
+@pytest.fixture
+def participants(server: FLEmulator, tmp_path: Path) -> Iterator[list[Participant]]:
+    """One ``fl-client serve`` per shard of the digits data (the shards are split two ways)."""
+    shards = {"FL_EXAMPLE_SHARDS": str(PARTICIPANTS)}
+    started = [
+        Participant(
+            server, f"p{shard}", tmp_path, script=SCRIPT, env={**shards, "FL_EXAMPLE_SHARD": str(shard)}
         )
-        server.wait_for_notifications(1, where=lambda r: r.user_id == actor.id, timeout=WAIT)
+        for shard in range(PARTICIPANTS)
+    ]
+    with serving(started):
+        yield started
+
+
+def test_two_participants_two_rounds(server: FLEmulator, participants: list[Participant]) -> None:
+    actor = server.create_user("actor", actor=True)
+    users = [participant.user for participant in participants]
+    model_id = server.upload_model(actor, digits_mlp())
+    recorder = UploadRecorder(model_id)
+    server.add_observer(recorder)
+    training_id = server.create_training(actor, model_id, users, target_num_updates=ROUNDS)
+    previous = server.model_bytes(model_id)
+    server.start_training(actor, training_id)
+    for round_number in range(ROUNDS):
+        server.wait_for_round(training_id, round_number + 1, timeout=WAIT)
+        current = server.model_bytes(model_id)  # stable until this round's tests are in
+        # the emulator calls observers after answering: the round may start before the last is seen
+        wait_for(
+            lambda r=round_number: len(recorder.of_round(r)) >= 2, timeout=WAIT, what="both uploads seen"
+        )
+        uploads = recorder.of_round(round_number)
+        assert len(uploads) == 2 and all(size > 0 for size, _ in uploads)
+        aggregated = torch.jit.load(io.BytesIO(current)).state_dict()
+        for key, value in expected_fedavg(uploads).items():
+            assert torch.allclose(aggregated[key], value, atol=1e-6), (round_number, key)
+        before = torch.jit.load(io.BytesIO(previous)).state_dict()
+        assert any(not torch.equal(before[k], aggregated[k]) for k in aggregated), "the model did not change"
+        previous = current
+    server.wait_for_state(training_id, "C", timeout=WAIT)
+    server.wait_for_notifications(ROUNDS * 2 + 2, where=lambda r: r.user_id == users[1].id, timeout=WAIT)
+    server.wait_for_notifications(1, where=lambda r: r.user_id == actor.id, timeout=WAIT)
 
     expected = [("TRAINING_START", None, 200)]
     for round_number in range(ROUNDS):
         expected += [("UPDATE_ROUND_START", round_number, 202), ("MODEL_TEST_ROUND", round_number + 1, 202)]
     expected += [("TRAINING_FINISHED", None, 200)]
-    for user in participants:
+    for user in users:
         seen = [
             (r.notification_type, r.round, r.status) for r in server.notifications if r.user_id == user.id
         ]
@@ -130,5 +101,16 @@ def test_two_participants_two_rounds(demo: ModuleType, server: FLEmulator) -> No
     # each participant reported test metrics exactly once per test round (step = round)
     with server.store.lock:
         steps = sorted((m.reporter, m.step) for m in server.store.metrics_of(model_id) if m.key == "accuracy")
-    assert steps == sorted((u.id, r) for u in participants for r in range(1, ROUNDS + 1))
+    assert steps == sorted((u.id, r) for u in users for r in range(1, ROUNDS + 1))
     assert server.task_errors == []
+
+
+def test_the_demo_trains_a_model_that_learns(tmp_path: Path) -> None:
+    """``make demo`` as a user runs it, from a copy: its output folder lands next to examples/."""
+    examples = shutil.copytree(EXAMPLES, tmp_path / "examples", ignore=shutil.ignore_patterns("__pycache__"))
+    done = subprocess.run(
+        [sys.executable, str(examples / "demo.py")],
+        cwd=tmp_path, capture_output=True, text=True, timeout=10 * WAIT, check=False,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    assert "the federated model learned" in done.stdout

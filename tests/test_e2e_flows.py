@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from serve_support import Participant, UploadCounter
+from support.serve import Participant, UploadCounter, serving
 
 from fl_client.testing import FLEmulator
 
@@ -25,14 +25,8 @@ def server() -> Iterator[FLEmulator]:
 
 @pytest.fixture
 def participants(server: FLEmulator, tmp_path: Path) -> Iterator[list[Participant]]:
-    started = [Participant(server, f"p{i}", tmp_path) for i in range(3)]
-    try:
-        for participant in started:
-            participant.start()
+    with serving([Participant(server, f"p{i}", tmp_path) for i in range(3)]) as started:
         yield started
-    finally:
-        for participant in started:
-            participant.stop()
 
 
 def initial_model() -> torch.nn.Module:

@@ -17,10 +17,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from helpers import wait_for
-from serve_support import Participant, UploadCounter
+from support.serve import Participant, UploadCounter
 
-from fl_client.testing import EmulatedUser, FLEmulator
+from fl_client.testing import EmulatedUser, FLEmulator, wait_for
 
 pytestmark = pytest.mark.slow
 

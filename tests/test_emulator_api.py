@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 import pytest
-from emulator_support import ContractChecker
-from helpers import script_bytes, small_model, torch_bytes
+from support.emulator import ContractChecker
+from support.models import script_bytes, small_model, torch_bytes
 
 from fl_client.testing import EmulatedUser, EmulatorError, FLEmulator
 

@@ -7,9 +7,8 @@ import uuid
 
 import pytest
 import torch
-from emulator_support import NotificationSink
-from helpers import small_model
-from test_emulator_training import comm, for_user, model_file
+from support.emulator import NotificationSink, comm, for_user, model_file
+from support.models import small_model
 
 from fl_client.exceptions import SwagUploadException
 from fl_client.testing import FLEmulator

@@ -12,7 +12,7 @@ import httpx
 import pytest
 import torch
 from fl_demonstrator_api.models import Detail, Group, InferenceResult
-from helpers import small_model, torch_bytes
+from support.models import small_model, torch_bytes
 
 from fl_client import (
     BadRequestError,

@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import httpx
+import pytest
 
 from fl_client.testing import FLEmulator
 
@@ -34,12 +35,14 @@ def test_emulator_stops_and_frees_its_port() -> None:
     raise AssertionError("the emulator still answers after stop()")
 
 
+@pytest.mark.slow
 def test_import_does_not_import_torch() -> None:
     code = "import sys, fl_client.testing, fl_client.testing.pytest_plugin; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
     assert out.strip() == "False"
 
 
+@pytest.mark.slow
 def test_a_users_suite_gets_fl_server_from_the_entry_point(tmp_path: Path) -> None:
     (tmp_path / "test_user_suite.py").write_text(
         textwrap.dedent(

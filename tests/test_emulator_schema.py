@@ -9,10 +9,10 @@ from collections.abc import Iterator
 import httpx
 import pytest
 import yaml
-from contract_schemas import OURS
 from fl_demonstrator_api.api.schema import get_schema
 from fl_demonstrator_api.client import Client
 from fl_demonstrator_api.models import GetSchemaFormat, OpenAPIDocument
+from support.contract_schemas import OURS
 
 from fl_client.cli import main
 from fl_client.contract.normalise import HTTP_METHODS

@@ -6,49 +6,12 @@ that checks each body against the contract's webhook schemas.
 
 from __future__ import annotations
 
-import functools
-import uuid
-from collections.abc import Callable, Iterator
-
 import pytest
 import torch
-from emulator_support import ContractChecker, NotificationSink
-from helpers import script_bytes, small_model, torch_bytes
+from support.emulator import ContractChecker, NotificationSink, comm, for_user, model_file
+from support.models import small_model, torch_bytes
 
-from fl_client import Communication
-from fl_client.testing import EmulatedUser, FLEmulator, NotificationRecord
-
-
-@functools.cache
-def model_file() -> bytes:
-    return script_bytes(small_model())
-
-
-_OPEN: list[Communication] = []
-
-
-def comm(
-    server: FLEmulator, user: EmulatedUser, training_id: str, round: int, model_id: str
-) -> Communication:
-    """A participant's `Communication` for one round (closed after the test)."""
-    communication = Communication.from_http_authorization(
-        uuid.UUID(user.id),
-        uuid.UUID(training_id),
-        round,
-        uuid.UUID(model_id),
-        user.authorization,
-        base_url=server.url,
-        max_retries=0,
-    )
-    _OPEN.append(communication)
-    return communication
-
-
-@pytest.fixture(autouse=True)
-def _close_communications() -> Iterator[None]:
-    yield
-    while _OPEN:
-        _OPEN.pop().close()
+from fl_client.testing import FLEmulator
 
 
 def filled(module: torch.nn.Module, value: float) -> torch.nn.Module:
@@ -56,10 +19,6 @@ def filled(module: torch.nn.Module, value: float) -> torch.nn.Module:
         for parameter in module.parameters():
             parameter.fill_(value)
     return module
-
-
-def for_user(user: EmulatedUser, kind: str | None = None) -> Callable[[NotificationRecord], bool]:
-    return lambda r: r.user_id == user.id and (kind is None or r.notification_type == kind)
 
 
 def test_two_rounds_follow_the_documented_sequence_and_fedavg(

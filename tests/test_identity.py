@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from uuid import UUID
 
 import pytest
-from conftest import BASIC, CLIENT_ID, MODEL_ID, SECRET, TRAINING_ID
-from faults import FaultServer, Request, respond
-from helpers import small_model
-from test_communication import TRAINING
+from support.faults import FaultServer, Request, respond
+from support.models import small_model
+from support.values import BASIC, CLIENT_ID, MODEL_ID, SECRET, TRAINING, TRAINING_ID
 
 from fl_client import Communication
 from fl_client._core.retry import RetryPolicy
@@ -23,7 +22,6 @@ from fl_client.exceptions import APIConnectionError, APIError, MetricsUploadExce
 
 FAST = RetryPolicy(max_retries=2, initial_delay=0.01, max_delay=0.02)
 STALE_ID = UUID("0b7c6a55-5d2e-4c1b-9a0e-3f4d5e6a7b8c")  # a client id that is not the credentials' user
-MODEL_PATH = f"/api/models/{MODEL_ID}/"
 USER = {"username": "alice", "first_name": "", "last_name": "", "email": "", "id": CLIENT_ID,
         "actor": False, "client": True, "message_endpoint": "http://127.0.0.1:8101/"}  # fmt: skip
 META = {"id": MODEL_ID, "round": 0, "name": "m", "description": "d", "input_shape": None, "preprocessing": None,

@@ -9,10 +9,10 @@ from typing import Any
 from uuid import UUID
 
 import pytest
-from contract import Contract
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from notification_helpers import (
+from support.contract import Contract
+from support.notifications import (
     GLOBAL_MODEL_ID,
     MODEL_TYPES,
     ROUND_TYPES,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import fl_client
 
 
@@ -20,6 +22,7 @@ def test_all_is_sorted_and_complete() -> None:
         assert hasattr(fl_client, name), name
 
 
+@pytest.mark.slow
 def test_import_does_not_import_torch() -> None:
     code = "import sys, fl_client, fl_client.exceptions; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout

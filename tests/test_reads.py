@@ -6,8 +6,9 @@ from uuid import UUID
 
 import httpx
 import pytest
-from conftest import CLIENT_ID, MODEL_ID, SECRET, TOKEN, TRAINING_ID, ContractServer
-from helpers import same_parameters, small_model, torch_bytes
+from support.contract_server import ContractServer
+from support.models import same_parameters, small_model, torch_bytes
+from support.values import CLIENT_ID, MODEL_ID, SECRET, TOKEN, TRAINING_ID
 
 from fl_client import Communication
 from fl_client.defaults import HTTP_READ_BYTES

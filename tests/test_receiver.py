@@ -18,10 +18,10 @@ from uuid import UUID
 
 import httpx
 import pytest
-from contract import Contract
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from notification_helpers import (
+from support.contract import Contract
+from support.notifications import (
     EXPECTED_STATUS,
     GLOBAL_MODEL_ID,
     LOCAL_MODEL_ID,
@@ -82,6 +82,7 @@ def scripted(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[
         yield receiver, records
 
 
+@pytest.mark.slow
 def test_every_type_is_answered_as_the_contract_says_and_rounds_run_the_script(
     scripted: tuple[NotificationReceiver, Path], client: httpx.Client, contract: Contract
 ) -> None:
@@ -111,6 +112,7 @@ def test_every_type_is_answered_as_the_contract_says_and_rounds_run_the_script(
     assert {run.state for run in receiver.dispatcher.runs()} == {RunState.SUCCEEDED}
 
 
+@pytest.mark.slow
 def test_round_start_before_training_start_works(
     scripted: tuple[NotificationReceiver, Path], client: httpx.Client
 ) -> None:
@@ -140,6 +142,7 @@ def test_round_start_before_training_start_works(
     )
 
 
+@pytest.mark.slow
 def test_a_failing_script_does_not_change_the_answer_and_is_logged(
     scripted: tuple[NotificationReceiver, Path],
     client: httpx.Client,
@@ -454,6 +457,7 @@ def test_stop_answers_nothing_more_and_late_runs_get_503() -> None:
 # A burst
 
 
+@pytest.mark.slow
 def test_a_burst_of_1000_notifications_from_concurrent_senders(capsys: pytest.CaptureFixture[str]) -> None:
     """Every valid notification is answered 2xx, every bad one 400, and each round runs once."""
     rng = random.Random(3)

@@ -6,14 +6,16 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from helpers import wait_for
-from test_dispatch import G, T, make_dispatcher
+from support.notifications import GLOBAL_MODEL_ID, TRAINING_ID, make_dispatcher
 
 from fl_client import ScriptDispatcher
 from fl_client.participant.catchup import CatchUp, ServerState, TrainingView, Verdict
 from fl_client.participant.journal import RunJournal
 from fl_client.participant.recovery import RunSupervisor
 from fl_client.participant.runs import RunKey, RunState
+from fl_client.testing import wait_for
+
+T, G = UUID(TRAINING_ID), UUID(GLOBAL_MODEL_ID)
 
 
 @pytest.fixture
@@ -55,6 +57,7 @@ def settled(dispatcher: ScriptDispatcher, key: RunKey, state: RunState) -> bool:
     return run is not None and run.state is state and run.done.is_set()
 
 
+@pytest.mark.slow
 def test_failing_run_is_retried_until_its_attempts_are_spent(
     tmp_path: Path,
     record_dir: Path,
@@ -76,6 +79,7 @@ def test_failing_run_is_retried_until_its_attempts_are_spent(
     assert len(logs(tmp_path)) in (1, 2, 3)  # log names carry seconds: retries may share one file
 
 
+@pytest.mark.slow
 def test_failed_run_whose_upload_is_stored_is_not_run_again(
     tmp_path: Path,
     record_dir: Path,
@@ -93,6 +97,7 @@ def test_failed_run_whose_upload_is_stored_is_not_run_again(
         assert dispatcher.submit("train", T, 1, G).duplicate
 
 
+@pytest.mark.slow
 def test_cannot_tell_defers_the_retry(
     tmp_path: Path, record_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -105,6 +110,7 @@ def test_cannot_tell_defers_the_retry(
     assert (record_dir / "train-1.json").exists()
 
 
+@pytest.mark.slow
 def test_redelivered_notification_for_a_failed_run_runs_it_again(
     tmp_path: Path,
     record_dir: Path,

@@ -14,8 +14,7 @@ from pathlib import Path
 from uuid import UUID
 
 import pytest
-from conftest import BASIC, CLIENT_ID, MODEL_ID, SECRET, TRAINING_ID
-from faults import (
+from support.faults import (
     FaultServer,
     Request,
     blackhole,
@@ -25,8 +24,8 @@ from faults import (
     respond,
     truncated,
 )
-from helpers import same_parameters, small_model, torch_bytes
-from test_communication import TRAINING
+from support.models import same_parameters, small_model, torch_bytes
+from support.values import BASIC, CLIENT_ID, MODEL_ID, MODEL_PATH, SECRET, TRAINING, TRAINING_ID
 
 from fl_client import Communication
 from fl_client._core.retry import RetryPolicy
@@ -41,7 +40,6 @@ from fl_client.exceptions import (
 )
 
 FAST = RetryPolicy(max_retries=2, initial_delay=0.01, max_delay=0.02)
-MODEL_PATH = f"/api/models/{MODEL_ID}/"
 UPLOADED = {"detail": "Model Update Accepted"}
 METRICS_OK = {"detail": "Model Metrics Upload Accepted", "model_id": MODEL_ID}
 USER = {"username": "alice", "first_name": "", "last_name": "", "email": "", "id": CLIENT_ID,

@@ -12,9 +12,10 @@ from typing import Any
 
 import pytest
 import torch
-from conftest import CLIENT_ID, MODEL_ID, OTHER_MODEL_ID, TOKEN, TRAINING_ID, ContractServer
 from fl_demonstrator_api.models import Detail, Group, InferenceResult, ModelCreated
-from resource_support import Api
+from support.contract_server import ContractServer
+from support.resources import Api
+from support.values import CLIENT_ID, MODEL_ID, OTHER_MODEL_ID, TOKEN, TRAINING_ID
 
 from fl_client import (
     APIResponseValidationError,

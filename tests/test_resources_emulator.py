@@ -23,8 +23,8 @@ from fl_demonstrator_api.models import (
     TrainingWithRounds,
     User,
 )
-from helpers import same_parameters, small_model, torch_bytes
-from resource_support import NOBODY, Api
+from support.models import same_parameters, small_model, torch_bytes
+from support.resources import NOBODY, Api
 
 from fl_client import (
     LocalModelsArrived,
@@ -209,7 +209,7 @@ def test_watch_reports_every_rounds_arrivals_even_when_polls_miss_them(
 
 
 def test_observer_infers_the_arrivals_of_every_round_that_ended_unseen() -> None:
-    from test_communication import TRAINING
+    from support.values import TRAINING
 
     from fl_client.resources.events import Observer
 

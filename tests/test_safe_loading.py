@@ -14,13 +14,12 @@ from uuid import UUID
 
 import pytest
 import torch
-from conftest import BASIC, CLIENT_ID, MODEL_ID, TRAINING_ID, ContractServer
+from support.contract_server import ContractServer
+from support.values import BASIC, CLIENT_ID, MODEL_ID, MODEL_PATH, TRAINING_ID
 
 from fl_client import Communication
 from fl_client.exceptions import ModelDownloadException, ModelSerializationError, UnsafeModelError
 from fl_client.serialization import load_model, pack_model, unpack_model
-
-PATH = f"/api/models/{MODEL_ID}/"
 
 
 class TinyNet(torch.nn.Module):
@@ -77,7 +76,7 @@ def _jit_bytes(module: torch.jit.ScriptModule) -> bytes:
 
 
 def _download(api: ContractServer, tmp_path: Path, body: bytes, **kwargs: Any) -> Any:
-    api.expect("GET", PATH, status=200, body=body, content_type="application/octet-stream")
+    api.expect("GET", MODEL_PATH, status=200, body=body, content_type="application/octet-stream")
     comm = Communication(
         UUID(CLIENT_ID),
         UUID(TRAINING_ID),

@@ -6,8 +6,9 @@ from typing import Any
 
 import pytest
 import torch
-from conftest import BASIC, CLIENT_ID, MODEL_ID, TRAINING_ID, ContractServer
-from helpers import same_parameters, small_model, torch_bytes
+from support.contract_server import ContractServer
+from support.models import same_parameters, small_model, torch_bytes
+from support.values import BASIC, CLIENT_ID, MODEL_ID, TRAINING_ID
 
 from fl_client import Communication, ExitCode, SwagResult, TrainingScript, TrainResult
 
@@ -35,7 +36,7 @@ def serve_model(api: ContractServer, model: Any) -> None:
 
 
 def test_train_downloads_calls_and_uploads(env: ContractServer) -> None:
-    from test_communication import TRAINING
+    from support.values import TRAINING
 
     model = small_model()
     serve_model(env, model)
@@ -52,7 +53,7 @@ def test_train_downloads_calls_and_uploads(env: ContractServer) -> None:
 
     assert script.run(["train", *ARGV]) == ExitCode.OK
     assert seen[0].round == 0 and str(seen[0].training_id) == TRAINING_ID
-    from test_communication import form_of
+    from support.multipart import form_of
 
     fields, _ = form_of(env.requests[-1])
     assert fields["sample_size"] == ["42"] and fields["metric_names"] == ["loss"]
@@ -81,7 +82,7 @@ def test_swag_uploads_both_moments(env: ContractServer) -> None:
         return SwagResult(vector, vector**2, sample_size=7)
 
     assert script.run(["swag", *ARGV]) == ExitCode.OK
-    from test_communication import form_of
+    from support.multipart import form_of
 
     fields, uploads = form_of(env.requests[-1])
     assert fields == {"round": ["0"], "sample_size": ["7"]}

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 import torch
-from helpers import same_parameters, script_bytes, small_model, torch_bytes
+from support.models import same_parameters, script_bytes, small_model, torch_bytes
 
 from fl_client import ConfigurationError, ModelSerializationError, UnsafeModelError
 from fl_client.serialization import (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import BASIC, SECRET, TOKEN
+from support.values import BASIC, SECRET, TOKEN
 
 from fl_client import ConfigurationError, Settings, basic_authorization, token_authorization
 from fl_client._core.auth import AuthorizationHeader, redact, resolve_authorization

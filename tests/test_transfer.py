@@ -13,11 +13,14 @@ from uuid import UUID
 import httpx
 import pytest
 import torch
-from conftest import BASIC, CLIENT_ID, MODEL_ID, SECRET, TRAINING_ID, ContractServer
 from fl_demonstrator_api.models import LocalModelUpload
 from fl_demonstrator_api.types import File
-from rawserver import raw_server
-from werkzeug.formparser import parse_form_data
+from support.contract_server import ContractServer, expect_training
+from support.models import same_parameters
+from support.multipart import parse_form
+from support.participant import communication
+from support.rawserver import raw_server
+from support.values import BASIC, CLIENT_ID, MODEL_ID, MODEL_PATH, SECRET, TRAINING_ID
 
 from fl_client import Communication, create_client
 from fl_client._core import transfer
@@ -32,7 +35,6 @@ from fl_client.exceptions import (
     NotFoundError,
 )
 
-PATH = f"/api/models/{MODEL_ID}/"
 MB = 1024 * 1024
 
 
@@ -50,54 +52,8 @@ def big_blob(big_model: torch.nn.Module) -> bytes:
     return buffer.getvalue()
 
 
-def expect_training(api: ContractServer) -> None:
-    """Each upload first reads the training (its global model and stored-upload count)."""
-    from test_communication import TRAINING
-
-    api.expect("GET", f"/api/trainings/{TRAINING_ID}/", status=200, json_body={**TRAINING, "model": MODEL_ID})
-
-
-def _comm(url: str, tmp_path: Path, **kwargs: Any) -> Communication:
-    return Communication(
-        UUID(CLIENT_ID),
-        UUID(TRAINING_ID),
-        3,
-        UUID(MODEL_ID),
-        BASIC,
-        global_model_id=UUID(MODEL_ID),
-        base_url=url,
-        temp_dir=tmp_path,
-        **kwargs,
-    )
-
-
-def _form(body: bytes, content_type: str) -> tuple[Any, dict[str, tuple[str | None, bytes]]]:
-    """The fields and files (name -> (file name, bytes)) of a multipart body, parsed by werkzeug."""
-    environ = {
-        "REQUEST_METHOD": "POST",
-        "CONTENT_TYPE": content_type,
-        "CONTENT_LENGTH": str(len(body)),
-        "wsgi.input": io.BytesIO(body),
-    }
-    _, form, files = parse_form_data(environ)
-    contents = {}
-    for name, upload in files.items():
-        try:
-            contents[name] = (upload.filename, upload.read())
-        finally:
-            upload.close()
-    return form, contents
-
-
 def _sent_file(request: Any) -> bytes:
-    return _form(request.get_data(), request.headers["Content-Type"])[1]["model_file"][1]
-
-
-def _assert_same_tensors(a: torch.nn.Module, b: torch.nn.Module) -> None:
-    left, right = a.state_dict(), b.state_dict()
-    assert left.keys() == right.keys()
-    for key in left:
-        assert torch.equal(left[key], right[key]), key
+    return parse_form(request.get_data(), request.headers["Content-Type"])[1]["model_file"][1]
 
 
 @pytest.fixture
@@ -124,12 +80,12 @@ def no_torch_load(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 def test_download_to_file_keeps_every_byte_and_reports_progress(
     api: ContractServer, tmp_path: Path, big_blob: bytes
 ) -> None:
-    api.expect("GET", PATH, status=200, body=big_blob, content_type="application/octet-stream")
+    api.expect("GET", MODEL_PATH, status=200, body=big_blob, content_type="application/octet-stream")
     seen: list[tuple[int, int | None]] = []
     http = create_client(base_url=api.url, authorization=BASIC).get_httpx_client()
 
     file = transfer.download_to_file(
-        http, PATH, tmp_path / "model.pt", progress=lambda d, t: seen.append((d, t))
+        http, MODEL_PATH, tmp_path / "model.pt", progress=lambda d, t: seen.append((d, t))
     )
 
     assert file.read_bytes() == big_blob
@@ -141,20 +97,21 @@ def test_download_to_file_keeps_every_byte_and_reports_progress(
 def test_download_model_round_trips_tensors_and_leaves_no_file(
     api: ContractServer, tmp_path: Path, big_model: torch.nn.Module, big_blob: bytes
 ) -> None:
-    api.expect("GET", PATH, status=200, body=big_blob, content_type="application/octet-stream")
-    with _comm(api.url, tmp_path) as comm:
+    api.expect("GET", MODEL_PATH, status=200, body=big_blob, content_type="application/octet-stream")
+    with communication(api.url, tmp_path) as comm:
         loaded = comm.download_model()
     assert isinstance(loaded, torch.nn.Sequential)
-    _assert_same_tensors(loaded, big_model)
+    assert same_parameters(loaded, big_model)
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_a_downloaded_model_can_be_trained_in_place(
     api: ContractServer, tmp_path: Path, big_model: torch.nn.Module, big_blob: bytes
 ) -> None:
     # the tensors are a shared mapping of the (removed) temporary file: writing them must just work
-    api.expect("GET", PATH, status=200, body=big_blob, content_type="application/octet-stream")
-    with _comm(api.url, tmp_path) as comm:
+    api.expect("GET", MODEL_PATH, status=200, body=big_blob, content_type="application/octet-stream")
+    with communication(api.url, tmp_path) as comm:
         loaded = comm.download_model()
     optimizer = torch.optim.SGD(loaded.parameters(), lr=0.5)
     loss = loaded(torch.ones(3, 2048)).sum()
@@ -167,14 +124,14 @@ def test_a_downloaded_model_can_be_trained_in_place(
 
 
 def test_download_onto_map_location(api: ContractServer, tmp_path: Path, big_blob: bytes) -> None:
-    api.expect("GET", PATH, status=200, body=big_blob, content_type="application/octet-stream")
+    api.expect("GET", MODEL_PATH, status=200, body=big_blob, content_type="application/octet-stream")
     seen: list[str] = []
 
     def location(storage: Any, where: str) -> Any:
         seen.append(where)
         return storage
 
-    with _comm(api.url, tmp_path, map_location=location) as comm:
+    with communication(api.url, tmp_path, map_location=location) as comm:
         loaded = comm.download_model()
     assert seen and all(where == "cpu" for where in seen)
     assert all(p.device.type == "cpu" for p in loaded.parameters())
@@ -184,24 +141,25 @@ def test_download_onto_map_location(api: ContractServer, tmp_path: Path, big_blo
 def test_download_straight_to_cuda_and_upload_from_cuda(
     api: ContractServer, tmp_path: Path, big_model: torch.nn.Module, big_blob: bytes
 ) -> None:
-    api.expect("GET", PATH, status=200, body=big_blob, content_type="application/octet-stream")
+    api.expect("GET", MODEL_PATH, status=200, body=big_blob, content_type="application/octet-stream")
     expect_training(api)
-    api.expect("POST", PATH, status=201, json_body={"detail": "Model Update Accepted"})
-    with _comm(api.url, tmp_path, map_location="cuda") as comm:
+    api.expect("POST", MODEL_PATH, status=201, json_body={"detail": "Model Update Accepted"})
+    with communication(api.url, tmp_path, map_location="cuda") as comm:
         loaded = comm.download_model()
         assert all(p.device.type == "cuda" for p in loaded.parameters())
         assert comm.upload_model(loaded, {}, 1)
     uploaded = _sent_file(api.requests[1])
     back = torch.load(io.BytesIO(uploaded), weights_only=False, map_location="cpu")
-    _assert_same_tensors(back, big_model)
+    assert same_parameters(back, big_model)
 
 
+@pytest.mark.slow
 def test_truncated_body_is_rejected_before_torch_sees_it(
     tmp_path: Path, big_blob: bytes, no_torch_load: list[str]
 ) -> None:
     with (
         raw_server(big_blob[: len(big_blob) // 2], content_length=len(big_blob)) as server,
-        _comm(server.url, tmp_path) as comm,
+        communication(server.url, tmp_path) as comm,
         pytest.raises(ModelDownloadException) as info,
     ):
         comm.download_model()
@@ -216,7 +174,7 @@ def test_oversized_body_cut_at_its_content_length_is_rejected_before_torch(
     # the server declares fewer bytes than the model has: HTTP delivers the declared bytes only
     with (
         raw_server(big_blob, content_length=len(big_blob) - 1000) as server,
-        _comm(server.url, tmp_path) as comm,
+        communication(server.url, tmp_path) as comm,
         pytest.raises(ModelDownloadException) as info,
     ):
         comm.download_model()
@@ -233,16 +191,17 @@ def test_body_shorter_than_content_length_is_caught_without_http11_framing(tmp_p
 
     http = httpx.Client(transport=httpx.MockTransport(short), base_url="http://server")
     with pytest.raises(APIConnectionError, match="received 60 of 100 bytes"):
-        transfer.download_to_file(http, PATH, temp_dir=tmp_path)
+        transfer.download_to_file(http, MODEL_PATH, temp_dir=tmp_path)
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_stalled_body_times_out_and_leaves_nothing(
     tmp_path: Path, big_blob: bytes, no_torch_load: list[str]
 ) -> None:
     with (
         raw_server(big_blob[:MB], content_length=len(big_blob), hold=True) as server,
-        _comm(server.url, tmp_path, timeout=0.5) as comm,
+        communication(server.url, tmp_path, timeout=0.5) as comm,
         pytest.raises(ModelDownloadException) as info,
     ):
         comm.download_model()
@@ -252,8 +211,8 @@ def test_stalled_body_times_out_and_leaves_nothing(
 
 
 def test_download_error_status_is_typed_and_leaves_nothing(api: ContractServer, tmp_path: Path) -> None:
-    api.expect("GET", PATH, status=400, json_body={"detail": f"Model {MODEL_ID} not found."})
-    with _comm(api.url, tmp_path) as comm, pytest.raises(ModelDownloadException) as info:
+    api.expect("GET", MODEL_PATH, status=400, json_body={"detail": f"Model {MODEL_ID} not found."})
+    with communication(api.url, tmp_path) as comm, pytest.raises(ModelDownloadException) as info:
         comm.download_model()
     assert isinstance(info.value, NotFoundError)
     assert info.value.status_code == 400
@@ -264,7 +223,7 @@ def test_empty_model_body_is_a_typed_error(tmp_path: Path) -> None:
     # what the server answers for a MEAN model (the contract's binary schema cannot say "empty")
     with (
         raw_server(b"") as server,
-        _comm(server.url, tmp_path) as comm,
+        communication(server.url, tmp_path) as comm,
         pytest.raises(ModelDownloadException) as info,
     ):
         comm.download_model()
@@ -277,13 +236,14 @@ def test_empty_model_body_is_a_typed_error(tmp_path: Path) -> None:
 # Upload
 
 
+@pytest.mark.slow
 def test_upload_streams_the_contracts_multipart_body(
     api: ContractServer, tmp_path: Path, big_model: torch.nn.Module
 ) -> None:
     expect_training(api)
-    api.expect("POST", PATH, status=201, json_body={"detail": "Model Update Accepted"})
+    api.expect("POST", MODEL_PATH, status=201, json_body={"detail": "Model Update Accepted"})
     seen: list[tuple[int, int | None]] = []
-    with _comm(api.url, tmp_path, progress=lambda d, t: seen.append((d, t))) as comm:
+    with communication(api.url, tmp_path, progress=lambda d, t: seen.append((d, t))) as comm:
         assert comm.upload_model(big_model, {"loss": 0.25, "accuracy": 0.9}, 600) is True
 
     request = api.requests[1]
@@ -292,14 +252,14 @@ def test_upload_streams_the_contracts_multipart_body(
     assert len(request.get_data()) == length
     boundary = request.mimetype_params["boundary"]
     assert re.fullmatch(r"[0-9a-f]{32}", boundary)
-    form, files = _form(request.get_data(), request.headers["Content-Type"])
+    form, files = parse_form(request.get_data(), request.headers["Content-Type"])
     assert form["owner"] == CLIENT_ID
     assert form["round"] == "3" and form["sample_size"] == "600"
     assert form.getlist("metric_names") == ["loss", "accuracy"]
     assert form.getlist("metric_values") == ["0.25", "0.9"]
     filename, content = files["model_file"]
     assert filename == "model.pt"
-    _assert_same_tensors(torch.load(io.BytesIO(content), weights_only=False), big_model)
+    assert same_parameters(torch.load(io.BytesIO(content), weights_only=False), big_model)
     assert seen[-1] == (length, length)
     assert list(tmp_path.iterdir()) == []
     assert SECRET not in request.get_data(as_text=False).decode("latin-1")
@@ -328,7 +288,7 @@ def test_a_body_can_be_sent_again_from_the_same_file(tmp_path: Path) -> None:
     once, twice = b"".join(body), b"".join(body)
     assert once == twice
     assert len(once) == body.content_length
-    form, files = _form(once, body.content_type)
+    form, files = parse_form(once, body.content_type)
     assert form["metric_names"] == 'a "quoted"\nname'
     assert files["model_file"] == ("model.pt", file.read_bytes())
 
@@ -338,21 +298,22 @@ def test_upload_error_status_is_typed_and_removes_the_temporary_file(
 ) -> None:
     detail = f"Training with ID {TRAINING_ID} is not currently in round 3"
     expect_training(api)
-    api.expect("POST", PATH, status=400, json_body=[detail])
-    with _comm(api.url, tmp_path) as comm, pytest.raises(ModelUploadException) as info:
+    api.expect("POST", MODEL_PATH, status=400, json_body=[detail])
+    with communication(api.url, tmp_path) as comm, pytest.raises(ModelUploadException) as info:
         comm.upload_model(torch.nn.Linear(4, 4), {"loss": 1.0}, 10)
     assert isinstance(info.value, BadRequestError)
     assert detail in str(info.value)
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.slow
 def test_upload_without_a_server_is_typed_and_removes_the_temporary_file(
     tmp_path: Path, big_model: torch.nn.Module
 ) -> None:
     with raw_server(b"") as server:
         url = server.url
     # the port is closed now: connecting is refused
-    with _comm(url, tmp_path) as comm, pytest.raises(ModelUploadException) as info:
+    with communication(url, tmp_path) as comm, pytest.raises(ModelUploadException) as info:
         comm.upload_model(big_model, {}, 10)
     assert isinstance(info.value, APIConnectionError)
     assert SECRET not in str(info.value)
@@ -360,7 +321,7 @@ def test_upload_without_a_server_is_typed_and_removes_the_temporary_file(
 
 
 def test_a_model_that_cannot_be_saved_is_typed_and_removes_the_temporary_file(tmp_path: Path) -> None:
-    with _comm("http://127.0.0.1:9", tmp_path) as comm, pytest.raises(ModelUploadException) as info:
+    with communication("http://127.0.0.1:9", tmp_path) as comm, pytest.raises(ModelUploadException) as info:
         comm.upload_model(lambda: None, {}, 10)
     assert isinstance(info.value, ModelSerializationError)
     assert list(tmp_path.iterdir()) == []
@@ -377,11 +338,12 @@ def _twice(attempt: Any) -> Any:
     return attempt()
 
 
+@pytest.mark.slow
 def test_an_upload_attempt_resends_the_same_body_from_the_same_file(
     api: ContractServer, tmp_path: Path, big_model: torch.nn.Module
 ) -> None:
-    api.expect("POST", PATH, status=500, json_body={"error": "Server Error (500)"})
-    api.expect("POST", PATH, status=201, json_body={"detail": "Model Update Accepted"})
+    api.expect("POST", MODEL_PATH, status=500, json_body={"error": "Server Error (500)"})
+    api.expect("POST", MODEL_PATH, status=201, json_body={"detail": "Model Update Accepted"})
     http = create_client(base_url=api.url, authorization=BASIC).get_httpx_client()
     form = LocalModelUpload(
         model_file=File(payload=io.BytesIO(), file_name="model.pt"), round_=3, sample_size=60
@@ -390,7 +352,7 @@ def test_an_upload_attempt_resends_the_same_body_from_the_same_file(
 
     # TorchScript takes the staged path (a streamed model is saved again: tests/test_upload_stream.py)
     scripted = torch.jit.script(big_model)
-    response = transfer.upload_model(http, PATH, scripted, parts, temp_dir=tmp_path, retry=_twice)
+    response = transfer.upload_model(http, MODEL_PATH, scripted, parts, temp_dir=tmp_path, retry=_twice)
 
     assert response.status_code == 201
     first, second = (request.get_data() for request in api.requests)
@@ -401,13 +363,13 @@ def test_an_upload_attempt_resends_the_same_body_from_the_same_file(
 def test_a_download_attempt_starts_over_and_leaves_no_failed_file(
     api: ContractServer, tmp_path: Path, big_model: torch.nn.Module, big_blob: bytes
 ) -> None:
-    api.expect("GET", PATH, status=500, json_body={"error": "Server Error (500)"})
-    api.expect("GET", PATH, status=200, body=big_blob, content_type="application/octet-stream")
+    api.expect("GET", MODEL_PATH, status=500, json_body={"error": "Server Error (500)"})
+    api.expect("GET", MODEL_PATH, status=200, body=big_blob, content_type="application/octet-stream")
     http = create_client(base_url=api.url, authorization=BASIC).get_httpx_client()
 
-    loaded = transfer.download_model(http, PATH, temp_dir=tmp_path, retry=_twice)
+    loaded = transfer.download_model(http, MODEL_PATH, temp_dir=tmp_path, retry=_twice)
 
-    _assert_same_tensors(loaded, big_model)
+    assert same_parameters(loaded, big_model)
     assert list(tmp_path.iterdir()) == []
 
 
@@ -423,9 +385,9 @@ def test_subclass_pack_and_unpack_overrides_are_honoured(api: ContractServer, tm
         def unpack_model(self, blob: bytes) -> Any:
             return blob.decode()
 
-    api.expect("GET", PATH, status=200, body=b"stored model", content_type="application/octet-stream")
+    api.expect("GET", MODEL_PATH, status=200, body=b"stored model", content_type="application/octet-stream")
     expect_training(api)
-    api.expect("POST", PATH, status=201, json_body={"detail": "Model Update Accepted"})
+    api.expect("POST", MODEL_PATH, status=201, json_body={"detail": "Model Update Accepted"})
     comm = BytesCommunication(
         UUID(CLIENT_ID), UUID(TRAINING_ID), 3, UUID(MODEL_ID), BASIC, global_model_id=UUID(MODEL_ID),
         base_url=api.url, temp_dir=tmp_path,
@@ -461,6 +423,7 @@ def test_staging_in_ram_only_when_it_has_room(monkeypatch: pytest.MonkeyPatch) -
     assert transfer.staging_directory(1 << 61) is None  # far more than /dev/shm holds
 
 
+@pytest.mark.slow
 def test_importing_the_transfer_code_does_not_import_torch() -> None:
     code = (
         "import sys, fl_client, fl_client._core.transfer, fl_client.progress; print('torch' in sys.modules)"

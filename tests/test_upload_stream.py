@@ -19,10 +19,13 @@ from typing import Any
 
 import pytest
 import torch
-from conftest import BASIC, CLIENT_ID, ContractServer
 from fl_demonstrator_api.models import LocalModelUpload
 from fl_demonstrator_api.types import File
-from test_transfer import PATH, _assert_same_tensors, _comm, _form, expect_training
+from support.contract_server import ContractServer, expect_training
+from support.models import same_parameters
+from support.multipart import parse_form
+from support.participant import communication
+from support.values import BASIC, CLIENT_ID, MODEL_PATH
 
 from fl_client import create_client
 from fl_client._core import transfer
@@ -79,16 +82,16 @@ def test_the_server_receives_exactly_torch_saves_bytes_with_exact_length_and_not
     model = torch.nn.Sequential(torch.nn.Linear(700, 900), torch.nn.ReLU(), torch.nn.Linear(900, 3))
     state = {**model.state_dict(), "tied": model[0].weight, "view": model[0].weight[1:5]}
     expect_training(api)
-    api.expect("POST", PATH, status=201, json_body={"detail": "Model Update Accepted"})
+    api.expect("POST", MODEL_PATH, status=201, json_body={"detail": "Model Update Accepted"})
     seen: list[tuple[int, int | None]] = []
-    with _comm(api.url, tmp_path, progress=lambda d, t: seen.append((d, t))) as comm:
+    with communication(api.url, tmp_path, progress=lambda d, t: seen.append((d, t))) as comm:
         assert comm.upload_model(state, {"loss": 0.5}, 60) is True
 
     request = api.requests[1]
     assert "Transfer-Encoding" not in request.headers
     length = int(request.headers["Content-Length"])
     assert len(request.get_data()) == length
-    form, files = _form(request.get_data(), request.headers["Content-Type"])
+    form, files = parse_form(request.get_data(), request.headers["Content-Type"])
     assert form["round"] == "3" and form["sample_size"] == "60"
     received = files["model_file"][1]
     assert received == _saved(state)
@@ -107,11 +110,13 @@ def test_a_whole_module_streams_and_loads_with_torch_load(
 ) -> None:
     model = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.Tanh())
     expect_training(api)
-    api.expect("POST", PATH, status=201, json_body={"detail": "Model Update Accepted"})
-    with _comm(api.url, tmp_path) as comm:
+    api.expect("POST", MODEL_PATH, status=201, json_body={"detail": "Model Update Accepted"})
+    with communication(api.url, tmp_path) as comm:
         assert comm.upload_model(model, {}, 1)
-    received = _form(api.requests[1].get_data(), api.requests[1].headers["Content-Type"])[1]["model_file"][1]
-    _assert_same_tensors(torch.load(io.BytesIO(received), weights_only=False), model)
+    received = parse_form(api.requests[1].get_data(), api.requests[1].headers["Content-Type"])[1][
+        "model_file"
+    ][1]
+    assert same_parameters(torch.load(io.BytesIO(received), weights_only=False), model)
 
 
 def test_torchscript_falls_back_to_a_staged_file_that_is_removed(
@@ -119,14 +124,14 @@ def test_torchscript_falls_back_to_a_staged_file_that_is_removed(
 ) -> None:
     model = torch.jit.script(torch.nn.Sequential(torch.nn.Linear(8, 4)))
     expect_training(api)
-    api.expect("POST", PATH, status=201, json_body={"detail": "Model Update Accepted"})
-    with _comm(api.url, tmp_path) as comm:
+    api.expect("POST", MODEL_PATH, status=201, json_body={"detail": "Model Update Accepted"})
+    with communication(api.url, tmp_path) as comm:
         assert comm.upload_model(model, {}, 1)
     request = api.requests[1]
-    received = _form(request.get_data(), request.headers["Content-Type"])[1]["model_file"][1]
+    received = parse_form(request.get_data(), request.headers["Content-Type"])[1]["model_file"][1]
     assert len(request.get_data()) == int(request.headers["Content-Length"])
     loaded = torch.jit.load(io.BytesIO(received))
-    _assert_same_tensors(loaded, model)
+    assert same_parameters(loaded, model)
     assert staged == ["mkstemp"]
     assert list(tmp_path.iterdir()) == []
 
@@ -140,16 +145,16 @@ def _twice(attempt: Any) -> Any:
 def test_a_retried_attempt_saves_again_and_sends_identical_bytes(
     api: ContractServer, tmp_path: Path, no_staging: list[str]
 ) -> None:
-    api.expect("POST", PATH, status=500, json_body={"error": "Server Error (500)"})
-    api.expect("POST", PATH, status=201, json_body={"detail": "Model Update Accepted"})
+    api.expect("POST", MODEL_PATH, status=500, json_body={"error": "Server Error (500)"})
+    api.expect("POST", MODEL_PATH, status=201, json_body={"detail": "Model Update Accepted"})
     http = create_client(base_url=api.url, authorization=BASIC).get_httpx_client()
     model = torch.nn.Linear(300, 300)
-    response = transfer.upload_model(http, PATH, model, _parts(), retry=_twice)
+    response = transfer.upload_model(http, MODEL_PATH, model, _parts(), retry=_twice)
     assert response is not None and response.status_code == 201
     first, second = (request.get_data() for request in api.requests)
     assert first == second
-    _assert_same_tensors(torch.load(io.BytesIO(_form(second, api.requests[1].headers["Content-Type"])[1]
-                                                ["model_file"][1]), weights_only=False), model)  # fmt: skip
+    resent = parse_form(second, api.requests[1].headers["Content-Type"])[1]["model_file"][1]
+    assert same_parameters(torch.load(io.BytesIO(resent), weights_only=False), model)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,7 +231,9 @@ def test_a_model_that_changes_while_uploading_never_arrives_complete(
         host, port = server.sock.getsockname()[:2]
         http = create_client(base_url=f"http://{host}:{port}", authorization=BASIC).get_httpx_client()
         with pytest.raises(ModelSerializationError, match="changed while being uploaded"):
-            transfer.upload_model(http, PATH, {"weights": torch.ones(3), "extra": _Changing(step)}, _parts())
+            transfer.upload_model(
+                http, MODEL_PATH, {"weights": torch.ones(3), "extra": _Changing(step)}, _parts()
+            )
         http.close()
     assert len(server.received) == 1 and server.received[0] < server.declared[0]
     assert not any(t.name == SAVE_THREAD for t in threading.enumerate())
@@ -253,7 +260,7 @@ def test_a_server_that_answers_early_stops_the_saving_thread(no_staging: list[st
     model = torch.nn.Linear(2048, 2048)  # 16 MiB: far more than the socket buffers take
     try:
         with pytest.raises(APIError):  # a broken pipe or the 413: either ends the call
-            transfer.upload_model(http, PATH, model, _parts())
+            transfer.upload_model(http, MODEL_PATH, model, _parts())
     finally:
         http.close()
         listener.close()

@@ -10,27 +10,27 @@ import json
 import logging
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
-from uuid import UUID, uuid4
+from uuid import uuid4
 
 import pytest
-from notification_helpers import RECORD_SCRIPT
+from support.notifications import CLIENT, RECORD_SCRIPT
+from support.paths import FIXTURES
 
 from fl_client import ExitCode
 from fl_client.participant.dispatch import ScriptDispatcher
 from fl_client.participant.runs import RunState
 from fl_client.participant.warm import WarmLauncher, is_warm_capable
 from fl_client.settings import Settings
+from fl_client.testing import wait_for
 
-pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="warm runs need fork")
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(not hasattr(os, "fork"), reason="warm runs need fork")]
 
-SCRIPT = Path(__file__).resolve().parent / "fixtures" / "warm_script.py"
-CLIENT = UUID("1da54bb8-9d1f-4a3c-8d7e-0f6e2f2b9a11")
+SCRIPT = FIXTURES / "warm_script.py"
 SECRET = "Token warm-secret-0123456789"
 WAIT = 120.0
 
@@ -41,14 +41,6 @@ def _lines(path: Path) -> list[str]:
 
 def _runs(record: Path) -> list[dict[str, Any]]:
     return [json.loads(line) for line in _lines(record / "runs")]
-
-
-def _wait_for(condition: Any, timeout: float = WAIT) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise TimeoutError("condition not met")
-        time.sleep(0.02)
 
 
 def _gone(pid: int) -> bool:
@@ -127,14 +119,14 @@ def test_a_failing_run_reports_its_own_exit_code_and_log(rig: Rig) -> None:
 @pytest.mark.parametrize("rig", [{"WARM_MODE": "hang"}], indirect=True, ids=["hang"])
 def test_shutdown_kills_a_running_warm_run_and_the_parent(rig: Rig) -> None:
     run = rig.submit("train", 0)
-    _wait_for(lambda: any(r["action"] == "hang" for r in _runs(rig.record)))
+    wait_for(lambda: any(r["action"] == "hang" for r in _runs(rig.record)), timeout=WAIT)
     parent = int(_lines(rig.record / "imports")[0])
     started = time.monotonic()
     rig.dispatcher.shutdown(grace_period=0)
     assert time.monotonic() - started < 10
     assert run.state is RunState.FAILED and run.returncode == -signal.SIGTERM
     assert _gone(run.pid)
-    _wait_for(lambda: _gone(parent), 10)
+    wait_for(lambda: _gone(parent), timeout=10)
 
 
 def test_plain_scripts_keep_the_cold_path(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
@@ -171,46 +163,34 @@ def test_a_script_that_starts_threads_at_import_runs_cold(rig: Rig, caplog: pyte
 # End to end: fl-client serve --warm against the emulator
 
 
-@pytest.mark.slow
 def test_fl_client_serve_warm_trains_rounds_against_the_emulator(tmp_path: Path) -> None:
     import io
 
     import torch
-    from test_e2e import UploadRecorder
+    from support.models import digits_mlp
+    from support.serve import Participant, UploadRecorder
 
     from fl_client.testing import FLEmulator
-
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "examples"))
-    import demo
 
     record = tmp_path / "record"
     record.mkdir()
     with FLEmulator() as server:
         actor = server.create_user("actor", actor=True)
-        port = demo.free_port()
-        user = server.create_user("p0", message_endpoint=f"http://127.0.0.1:{port}/")
-        argv = [
-            sys.executable, "-m", "fl_client", "serve", "--warm", "--host", "127.0.0.1", "--port", str(port),
-            "--script", str(SCRIPT), "--workdir", str(tmp_path), "--base-url", server.url,
-            "--client-id", user.id, "--log-dir", str(tmp_path / "runs"), "--state-dir", str(tmp_path / "state"),
-        ]  # fmt: skip
-        env = {**os.environ, "FL_CLIENT_TOKEN": user.token, "WARM_RECORD_DIR": str(record)}
-        env.pop("WARM_FAKE", None)
-        with open(tmp_path / "receiver.log", "wb") as log:
-            process = subprocess.Popen(argv, env=env, stdout=log, stderr=log)
+        receiver = Participant(
+            server, "p0", tmp_path, "--warm", script=SCRIPT, env={"WARM_RECORD_DIR": str(record)}
+        )
+        receiver.start()
         try:
-            demo.wait_listening(port, process, time.monotonic() + WAIT)
-            model_id = server.upload_model(actor, demo.initial_model())
+            model_id = server.upload_model(actor, digits_mlp())
             recorder = UploadRecorder(model_id)
             server.add_observer(recorder)
-            training_id = server.create_training(actor, model_id, [user], target_num_updates=2)
+            training_id = server.create_training(actor, model_id, [receiver.user], target_num_updates=2)
             server.start_training(actor, training_id)
             server.wait_for_state(training_id, "C", timeout=WAIT)
         finally:
-            process.send_signal(signal.SIGTERM)
-            process.wait(30)
-    receiver_log = (tmp_path / "receiver.log").read_text()
-    assert process.returncode == 0, receiver_log
+            receiver.stop()
+    receiver_log = (receiver.workdir / "receiver-1.log").read_text()
+    assert receiver.process is not None and receiver.process.returncode == 0, receiver_log
     assert "warm parent ready" in receiver_log
     assert receiver_log.count("exit=0") == 4, receiver_log  # 2 train + 2 test runs
     assert len(_lines(record / "imports")) == 1  # imported once, by the warm parent

@@ -11,7 +11,6 @@ openapi-core validates everything, with two adaptations for what it cannot do it
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -27,9 +26,11 @@ from openapi_schema_validator import OAS31Validator
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 from werkzeug.datastructures import Headers, ImmutableMultiDict
-from werkzeug.formparser import parse_form_data
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "fl-demonstrator.yaml"
+from support.multipart import parse_multipart
+from support.paths import REPOSITORY
+
+SPEC_PATH = REPOSITORY / "openapi" / "fl-demonstrator.yaml"
 _SPEC_URI = "urn:fl-demonstrator"
 
 
@@ -175,13 +176,7 @@ class Contract:
         schema = self._resolve(content["multipart/form-data"]["schema"])
         if "boundary=" not in content_type:
             raise ContractViolation(f"{method} {path}: multipart body without boundary")
-        environ = {
-            "REQUEST_METHOD": "POST",
-            "CONTENT_TYPE": content_type,
-            "CONTENT_LENGTH": str(len(body)),
-            "wsgi.input": io.BytesIO(body),
-        }
-        _, form, files = parse_form_data(environ)
+        form, files = parse_multipart(body, content_type)
         try:
             instance = self._cast_form(schema, form, files)
         finally:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -11,6 +12,8 @@ from pathlib import Path
 from typing import Any
 
 FL_CLIENT = str(Path(sys.executable).parent / "fl-client")
+# one line of `fl-client trainings watch` output: elapsed seconds, then what changed
+EVENT_LINE = re.compile(r"^\[\s*\d+\.\d+s\] (state|round|local models|metrics) ")
 
 
 @dataclass
@@ -35,6 +38,13 @@ def run_cli(*args: str, env: dict[str, str], input: str | None = None, timeout: 
         [FL_CLIENT, *args], env=env, input=input, capture_output=True, text=True, timeout=timeout
     )
     return Result(done.returncode, done.stdout, done.stderr)
+
+
+def ok(*args: str, env: dict[str, str], input: str | None = None) -> str:
+    """``fl-client args``' standard output; fails the test unless it exits 0."""
+    result = run_cli(*args, env=env, input=input)
+    assert result.code == 0, f"fl-client {' '.join(args)} -> {result.code}\n{result.err}"
+    return result.out
 
 
 def png_size(path: Path) -> tuple[int, int]:

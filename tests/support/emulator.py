@@ -1,20 +1,25 @@
 """Fixtures for the emulator's tests: an emulator whose every answer is checked against the
-contract, and a notification sink that records (and contract-checks) what the emulator sends."""
+contract, a notification sink that records (and contract-checks) what the emulator sends, and
+participants played in-process with `Communication` (closed after each test)."""
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
-from collections.abc import Iterator
+import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from contract import Contract, ContractViolation
 
-from fl_client.testing import Exchange, FLEmulator
+from fl_client import Communication
+from fl_client.testing import EmulatedUser, Exchange, FLEmulator, NotificationRecord
+from support.contract import Contract, ContractViolation
+from support.models import script_bytes, small_model
 
 # Answers the document does not describe, by design: Django's HTML 404 for unknown routes, the 301
 # to the slash form, and DRF's 405 for a wrong method on a known route (API reference §1).
@@ -145,3 +150,45 @@ def sink(contract: Contract) -> Iterator[NotificationSink]:
     recorder.server.shutdown()
     recorder.server.server_close()
     assert not recorder.violations, "\n".join(recorder.violations)
+
+
+# ---------------------------------------------------------------------------------------------
+# Participants played in-process with `Communication`
+
+
+@functools.cache
+def model_file() -> bytes:
+    """A small TorchScript model as the server stores it."""
+    return script_bytes(small_model())
+
+
+_OPEN: list[Communication] = []
+
+
+def comm(
+    server: FLEmulator, user: EmulatedUser, training_id: str, round: int, model_id: str
+) -> Communication:
+    """A participant's `Communication` for one round (closed after the test)."""
+    communication = Communication.from_http_authorization(
+        uuid.UUID(user.id),
+        uuid.UUID(training_id),
+        round,
+        uuid.UUID(model_id),
+        user.authorization,
+        base_url=server.url,
+        max_retries=0,
+    )
+    _OPEN.append(communication)
+    return communication
+
+
+@pytest.fixture(autouse=True)
+def _close_communications() -> Iterator[None]:
+    yield
+    while _OPEN:
+        _OPEN.pop().close()
+
+
+def for_user(user: EmulatedUser, kind: str | None = None) -> Callable[[NotificationRecord], bool]:
+    """Selects the notifications to ``user`` (of one ``kind``, when given)."""
+    return lambda r: r.user_id == user.id and (kind is None or r.notification_type == kind)

@@ -24,6 +24,7 @@ from fl_client.contract import load_document, write_fingerprints
 from fl_client.contract.diff import fingerprint
 from fl_client.contract.normalise import normalise
 from fl_client.contract.source import document_sha256
+from support.paths import REPOSITORY as ROOT
 
 __all__ = [
     "BASELINE_PATH",
@@ -37,7 +38,6 @@ __all__ = [
     "write_synthetic",
 ]
 
-ROOT = Path(__file__).resolve().parent.parent
 OURS_PATH = ROOT / "openapi" / "fl-demonstrator.yaml"
 BASELINE_PATH = ROOT / "openapi" / "contract-baseline.yaml"
 OURS = load_document(OURS_PATH)
@@ -47,7 +47,7 @@ SYNTHETIC_TITLE = "Synthetic Server API"
 
 # The baseline of `synthetic_release`: the hand-written part; `write_synthetic` records the rest.
 SYNTHETIC_BASELINE = """\
-# A synthetic baseline (tests/contract_schemas.py)
+# A synthetic baseline (tests/support/contract_schemas.py)
 release: 1.0.1
 
 # --- recorded: begin

@@ -14,12 +14,17 @@ from typing import Any
 from uuid import UUID
 
 from fl_client import NotificationReceiver, ScriptDispatcher, Settings
+from fl_client._core.auth import basic_authorization
 from fl_client.participant.runs import RunKey, RunState, ScriptRun
+from support.paths import FIXTURES
+from support.values import CLIENT_ID, MODEL_ID, OTHER_MODEL_ID, SECRET, TRAINING_ID
 
-TRAINING_ID = "600355d0-f7b4-421f-9123-7a133d558bd8"
-GLOBAL_MODEL_ID = "35331953-e6bf-4a47-bba6-a821465254db"
-LOCAL_MODEL_ID = "fe57e5c4-2c1e-4a5e-9a57-1b0a3c8d9e10"
-RECORD_SCRIPT = Path(__file__).resolve().parent / "fixtures" / "record_script.py"
+GLOBAL_MODEL_ID = MODEL_ID
+LOCAL_MODEL_ID = OTHER_MODEL_ID
+RECORD_SCRIPT = FIXTURES / "record_script.py"
+# the receiver's own user and its Basic credentials, as `fl-client serve` gets them
+CLIENT = UUID(CLIENT_ID)
+AUTH = basic_authorization("alice", SECRET)
 
 ROUND_TYPES = ("UPDATE_ROUND_START", "MODEL_TEST_ROUND", "SWAG_ROUND_START")
 MODEL_TYPES = ("TRAINING_START", "TRAINING_FINISHED", "CLIENT_REMOVED")
@@ -91,6 +96,20 @@ def script_settings(workdir: Path, **kwargs: Any) -> Settings:
         base_url="http://fl-server.test:8000",
         **kwargs,
     )
+
+
+def make_dispatcher(tmp_path: Path, **kwargs: object) -> ScriptDispatcher:
+    """A real dispatcher that runs the record script in ``tmp_path``/work, logs in ``tmp_path``/logs."""
+    workdir = tmp_path / "work"
+    workdir.mkdir(exist_ok=True)
+    options: dict[str, object] = {
+        "settings": script_settings(workdir),
+        "log_dir": tmp_path / "logs",
+        "authorization": AUTH,
+        "client_id": CLIENT,
+    }
+    options.update(kwargs)
+    return ScriptDispatcher(**options)  # type: ignore[arg-type]
 
 
 def run_key(kind: str, round: int, training: str = TRAINING_ID) -> RunKey:

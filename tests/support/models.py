@@ -1,18 +1,27 @@
-"""Small helpers shared by tests: models as bytes, waiting on conditions."""
+"""Small torch models and their bytes, as the server stores them."""
 
 from __future__ import annotations
 
 import io
-import time
-from collections.abc import Callable
 from typing import Any
 
 import torch
+
+__all__ = ["digits_mlp", "same_parameters", "script_bytes", "small_model", "torch_bytes"]
 
 
 def small_model() -> torch.nn.Module:
     torch.manual_seed(0)
     return torch.nn.Sequential(torch.nn.Linear(4, 3), torch.nn.ReLU(), torch.nn.Linear(3, 2))
+
+
+def digits_mlp() -> torch.jit.ScriptModule:
+    """A 64-32-10 MLP for 8x8 digits as TorchScript: the actor's initial model in examples/actor.py
+    (built here too, because tests run the examples and do not import them)."""
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+    scripted: torch.jit.ScriptModule = torch.jit.script(net)
+    return scripted
 
 
 def torch_bytes(obj: Any) -> bytes:
@@ -30,12 +39,3 @@ def script_bytes(module: torch.nn.Module) -> bytes:
 def same_parameters(a: torch.nn.Module, b: torch.nn.Module) -> bool:
     sa, sb = a.state_dict(), b.state_dict()
     return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
-
-
-def wait_for(condition: Callable[[], bool], *, timeout: float = 10.0, interval: float = 0.01) -> None:
-    """Poll ``condition`` until it holds; fail after ``timeout`` seconds (never a blind sleep)."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)

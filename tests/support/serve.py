@@ -1,8 +1,9 @@
 """Real ``fl-client serve`` participants against an emulator, for end-to-end tests.
 
 `Participant` starts, kills (SIGKILL) and restarts one receiver process on a fixed port, with
-tests/fixtures/flow_script.py as its training script; `UploadCounter` counts every accepted
-local-model upload per (participant, round) as the emulator saw it.
+tests/fixtures/flow_script.py (or another script) as its training script; `UploadCounter` counts
+every accepted local-model upload per (participant, round) as the emulator saw it, and
+`UploadRecorder` keeps each one.
 """
 
 from __future__ import annotations
@@ -15,30 +16,34 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from fl_client.testing import EmulatedUser, Exchange, FLEmulator
+from fl_client.testing import EmulatedUser, Exchange, FLEmulator, free_port
 from fl_client.testing._forms import parse_body
+from support.paths import FIXTURES
 
-FLOW_SCRIPT = Path(__file__).resolve().parent / "fixtures" / "flow_script.py"
+FLOW_SCRIPT = FIXTURES / "flow_script.py"
 START_TIMEOUT = 60.0
 STOP_TIMEOUT = 20.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Participant:
     """One participant: an emulator user and its ``fl-client serve`` process (restartable)."""
 
     def __init__(
-        self, server: FLEmulator, name: str, workdir: Path, *extra: str, env: dict[str, str] | None = None
+        self,
+        server: FLEmulator,
+        name: str,
+        workdir: Path,
+        *extra: str,
+        env: dict[str, str] | None = None,
+        script: Path = FLOW_SCRIPT,
     ) -> None:
         self.port = free_port()
+        self.script = script
         self.server = server
         self.user: EmulatedUser = server.create_user(name, message_endpoint=f"http://127.0.0.1:{self.port}/")
         self.workdir = workdir / name
@@ -55,7 +60,7 @@ class Participant:
     def argv(self) -> list[str]:
         return [
             sys.executable, "-m", "fl_client", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-            "--script", str(FLOW_SCRIPT), "--workdir", str(self.workdir), "--base-url", self.server.url,
+            "--script", str(self.script), "--workdir", str(self.workdir), "--base-url", self.server.url,
             "--client-id", self.user.id, "--log-dir", str(self.workdir / "runs"), "--grace-period", "5",
             "--state-dir", str(self.workdir / "state"),
             *self.extra,
@@ -110,6 +115,18 @@ class Participant:
         return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-4000:]}" for p in logs)
 
 
+@contextmanager
+def serving(participants: list[Participant]) -> Iterator[list[Participant]]:
+    """Starts each participant's receiver (waiting until it listens); stops them all on the way out."""
+    try:
+        for participant in participants:
+            participant.start()
+        yield participants
+    finally:
+        for participant in participants:
+            participant.stop()
+
+
 class UploadCounter:
     """Counts accepted local-model uploads per (user id, round) for one global model."""
 
@@ -131,3 +148,26 @@ class UploadCounter:
     def snapshot(self) -> Counter[tuple[str, int]]:
         with self._lock:
             return Counter(self.counts)
+
+
+class UploadRecorder:
+    """Keeps every accepted local upload (round, sample size, file) as the emulator received it."""
+
+    def __init__(self, model_id: str) -> None:
+        self.path = f"/api/models/{model_id}/"
+        self.uploads: list[tuple[int, int, bytes]] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, exchange: Exchange) -> None:
+        if exchange.method != "POST" or urlsplit(exchange.url).path != self.path or exchange.status != 201:
+            return
+        content_type = next(v for k, v in exchange.request_headers.items() if k.lower() == "content-type")
+        body = parse_body(content_type, exchange.request_body)
+        data = body.first_file("model_file")
+        assert data is not None
+        with self._lock:
+            self.uploads.append((int(body.values("round")[0]), int(body.values("sample_size")[0]), data))
+
+    def of_round(self, round_number: int) -> list[tuple[int, bytes]]:
+        with self._lock:
+            return [(size, data) for r, size, data in self.uploads if r == round_number]
