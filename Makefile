@@ -13,7 +13,7 @@ LINT_PATHS := $(wildcard fl_client tests examples bench)
 # the generator's post-hooks call ruff from PATH: use the pinned one in the venv
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: install generate check-generated check-spec lint typecheck unit docs check-docs test demo bench bench-rounds contract-diff fuzz clean
+.PHONY: install generate check-generated check-spec lint typecheck unit docs check-docs test test-fast demo bench bench-rounds contract-diff fuzz clean
 
 install: $(STAMP)
 
@@ -63,6 +63,11 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(PY) -m pytest
+
+# The inner loop: the tests not marked slow, i.e. none that starts a process or takes over a second
+# (tests/support/guards.py fails a session in which a test without the marker starts a process).
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow"
 
 # The documentation site (mkdocs-material; API reference from the docstrings by mkdocstrings)
 # into site/; --strict fails on any broken reference or docstring the handler cannot read.
