@@ -267,8 +267,11 @@ def test_upload_that_never_connects_is_retried_then_typed(
     it leaves, so the upload is retried (no duplicate is possible) and then raised, typed."""
 
     def answer_then_vanish(conn: object, request: Request) -> None:
+        # stop listening before answering: the client opens the upload's connection once it has
+        # the answer, so answering first left a window in which that connection still reached
+        # the listener (queued, then reset: "Server disconnected", not retried; or even served)
+        faults._sock.shutdown(socket.SHUT_RDWR)
         respond(200, TRAINING)(conn, request)  # type: ignore[arg-type]
-        faults._sock.shutdown(socket.SHUT_RDWR)  # nothing listens any more: connections are refused
 
     faults.push(answer_then_vanish)
     with caplog.at_level(logging.DEBUG), pytest.raises(ModelUploadException) as info:
