@@ -8,10 +8,12 @@ downwards.
 from __future__ import annotations
 
 __all__ = [
+    "CLOCK_SKEW_WARN_SECONDS",
     "DEFAULT_BASE_URL",
     "DEFAULT_BODY_TIMEOUT",
     "DEFAULT_CATCH_UP_INTERVAL",
     "DEFAULT_CONNECT_TIMEOUT",
+    "DEFAULT_DOCTOR_TIMEOUT",
     "DEFAULT_IDENTITY_MAX_DELAY",
     "DEFAULT_IDENTITY_RETRY_DELAY",
     "DEFAULT_INITIAL_RETRY_DELAY",
@@ -28,6 +30,7 @@ __all__ = [
     "DEFAULT_MAX_RETRY_DELAY",
     "DEFAULT_MAX_TRAININGS",
     "DEFAULT_POOL_TIMEOUT",
+    "DEFAULT_PROBE_TIMEOUT",
     "DEFAULT_READ_TIMEOUT",
     "DEFAULT_RUN_ATTEMPTS",
     "DEFAULT_RUN_RETRY_DELAY",
@@ -43,10 +46,12 @@ __all__ = [
     "DEFAULT_WATCH_MAX_INTERVAL",
     "DEFAULT_WATCH_POLL",
     "DEFAULT_WRITE_TIMEOUT",
+    "EMULATOR_SCHEMA_TITLE",
     "HTTP_READ_BYTES",
     "MODEL_FILE_NAME",
     "MODEL_SIZE_MARGIN_BYTES",
     "MULTIPART_BOUNDARY_BYTES",
+    "NEAR_MODEL_LIMIT_FRACTION",
     "PROGRESS_MIN_INTERVAL",
     "RAM_STAGING_DIR",
     "RAM_STAGING_MARGIN_BYTES",
@@ -184,3 +189,19 @@ DEFAULT_WAIT_TIMEOUT = 3600.0
 # gives up (exit code TRAINING_STALLED).
 DEFAULT_WATCH_POLL = 1.0
 DEFAULT_STALL_TIMEOUT = 600.0
+
+# `fl-client doctor`: seconds each request may take (connect at most 5 of them; no retries: a
+# doctor reports what it finds, promptly), and seconds the script's dry run may take (importing
+# torch and the script on a busy machine).
+DEFAULT_DOCTOR_TIMEOUT = 10.0
+DEFAULT_PROBE_TIMEOUT = 120.0
+# A server clock this many seconds away from ours is worth a warning (its Date header has 1 s
+# resolution; time stamps in logs and metrics stop lining up).
+CLOCK_SKEW_WARN_SECONDS = 30.0
+# A global model this close to the model size ceiling (a fraction of it) is warned about: a local
+# model a little larger (more parameters, another format) would be refused.
+NEAR_MODEL_LIMIT_FRACTION = 0.9
+
+# The title of the schema the emulator (fl_client.testing) publishes at /api/schema/: its routes
+# only, not the server's document, so `fl-client doctor` does not compare it with the baseline.
+EMULATOR_SCHEMA_TITLE = "fl_client emulator"

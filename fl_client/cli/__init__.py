@@ -2,7 +2,7 @@
 
 One module per command group, each defining one click command or group that `cli` adds:
 ``serve``, ``download``, ``users``, ``models``, ``trainings``, ``metrics``, ``infer``,
-``config``, ``runs``, ``contract``. A command returns its exit code; errors propagate to
+``config``, ``runs``, ``contract``, ``doctor``. A command returns its exit code; errors propagate to
 `main`, which prints them as one line on stderr and maps their class to an exit code
 (`fl_client.cli._common.exit_code_for`, the table in that module and in the README).
 
@@ -24,7 +24,7 @@ import click
 from ..env import ENV_LOG_LEVEL
 from ..exceptions import FLClientError
 from ..exit_codes import SCRIPT_CODES, ExitCode
-from . import config, contract, download, infer, metrics, models, runs, serve, trainings, users
+from . import config, contract, doctor, download, infer, metrics, models, runs, serve, trainings, users
 from ._common import exit_code_for
 from .serve import load_communication, run_serve
 
@@ -84,6 +84,7 @@ for _command in (
     config.config_group,
     runs.runs_command,
     contract.contract_group,
+    doctor.doctor_command,
 ):
     cli.add_command(_command)
 

@@ -40,6 +40,7 @@ __all__ = [
     "api_options",
     "exit_code_for",
     "resolve_target",
+    "unresolved_api_options",
 ]
 
 # Most specific first: the first class the error is an instance of decides.
@@ -148,6 +149,13 @@ def api_options(func: F) -> F:
         )
         return func(*args, **kwargs)
 
+    return unresolved_api_options(wrapper)  # type: ignore[return-value]
+
+
+def unresolved_api_options(func: F) -> F:
+    """The options of `api_options`, passed as they were given (``profile``, ``base_url``,
+    ``username``, ``password``, ``token``; None where not given): for a command that resolves
+    them itself with `resolve_target` (``doctor`` reports a bad configuration as a check)."""
     options = [
         click.option(
             "--profile",
@@ -166,7 +174,7 @@ def api_options(func: F) -> F:
         ),
         click.option("--token", help=f"API token instead of user name and password (env {ENV_TOKEN})"),
     ]
-    decorated: Any = wrapper
+    decorated: Any = func
     for option in reversed(options):
         decorated = option(decorated)
     return decorated  # type: ignore[no-any-return]

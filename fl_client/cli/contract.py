@@ -20,7 +20,7 @@ from ..contract.source import DEFAULT_FETCH_TIMEOUT
 from ..exceptions import ConfigurationError, ContractError
 from ..exit_codes import ExitCode
 
-__all__ = ["DiffOptions", "contract_group", "run_contract_diff"]
+__all__ = ["BASELINE", "DOCUMENT", "DiffOptions", "contract_group", "project_file", "run_contract_diff"]
 
 DOCUMENT = Path("openapi") / "fl-demonstrator.yaml"
 BASELINE = Path("openapi") / "contract-baseline.yaml"
@@ -77,7 +77,9 @@ class DiffOptions:
     timeout: float = DEFAULT_FETCH_TIMEOUT
 
 
-def _default(relative: Path, given: Path | None, option: str) -> Path:
+def project_file(relative: Path, given: Path | None, option: str) -> Path:
+    """``given``, else ``relative`` (our document or the baseline) in the current folder or in the
+    source checkout the package runs from; `ConfigurationError` naming ``option`` otherwise."""
     if given is not None:
         return given
     # the maintainer runs this in the project; an editable install also finds it next to the package
@@ -92,8 +94,8 @@ def run_contract_diff(args: DiffOptions) -> int:
     from ..contract import build_report, load_baseline, load_document, write_fingerprints
 
     try:
-        document = _default(DOCUMENT, args.document, "--document")
-        baseline_path = _default(BASELINE, args.baseline, "--baseline")
+        document = project_file(DOCUMENT, args.document, "--document")
+        baseline_path = project_file(BASELINE, args.baseline, "--baseline")
         ours = load_document(document)
         theirs = load_document(args.schema, timeout=args.timeout)
         report = build_report(ours, theirs, load_baseline(baseline_path))

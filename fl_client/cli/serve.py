@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import shutil
 import signal
 import sys
 import threading
@@ -29,8 +28,6 @@ from ..defaults import (
     DEFAULT_MAX_CONCURRENT_RUNS,
     DEFAULT_RUN_ATTEMPTS,
     DEFAULT_RUN_RETRY_DELAY,
-    DEFAULT_SERVER_HOST,
-    DEFAULT_SERVER_PORT,
     DEFAULT_SHARED_SECRET_HEADER,
     DEFAULT_SHUTDOWN_GRACE,
 )
@@ -51,15 +48,10 @@ from ..env import (
     ENV_MAX_CONCURRENT,
     ENV_MODEL_ID,
     ENV_ROUND,
-    ENV_SCRIPT_EXECUTOR,
-    ENV_SCRIPT_PATH,
-    ENV_SERVER_HOST,
-    ENV_SERVER_PORT,
     ENV_SHARED_SECRET,
     ENV_SHARED_SECRET_HEADER,
     ENV_TRAINING_ID,
     ENV_WARM,
-    ENV_WORKING_DIRECTORY,
     SECRET_VARIABLES,
 )
 from ..exceptions import ConfigurationError
@@ -71,6 +63,7 @@ if TYPE_CHECKING:
     from ..participant.identity import IdentityWatcher
 from ..settings import Settings
 from ._common import Target, api_options
+from ._participant import participant_options, participant_settings, validate_participant_settings
 from .runs import build_recovery, recovery_options
 
 __all__ = ["ServeOptions", "load_communication", "run_serve", "serve_command", "watch_identity"]
@@ -139,21 +132,7 @@ class ServeOptions:
     short_help="receive the server's notifications and run the training script for each round",
     epilog=_SERVE_EPILOG,
 )
-@click.option("--host", help=f"address to listen on (env {ENV_SERVER_HOST}; default {DEFAULT_SERVER_HOST})")
-@click.option(
-    "--port",
-    type=int,
-    help=f"port, 0 for any free one (env {ENV_SERVER_PORT}; default {DEFAULT_SERVER_PORT})",
-)
-@click.option("--script", help=f"the training script (env {ENV_SCRIPT_PATH}); required")
-@click.option(
-    "--executor",
-    help=f"program that runs the script (env {ENV_SCRIPT_EXECUTOR}; default: this Python)",
-)
-@click.option(
-    "--workdir",
-    help=f"the script's working directory (env {ENV_WORKING_DIRECTORY}; default: current)",
-)
+@participant_options
 @click.option(
     "--communication",
     metavar="DOTTED.PATH",
@@ -330,15 +309,12 @@ def _warm_launcher(args: ServeOptions, env: Mapping[str, str], settings: Setting
 
 
 def _serve_settings(args: ServeOptions, target: Target, env: Mapping[str, str]) -> Settings:
-    settings = Settings.from_env(env)
+    settings = participant_settings(
+        host=args.host, port=args.port, script=args.script, executor=args.executor, workdir=args.workdir,
+        base_url=target.base_url, environ=env,
+    )  # fmt: skip
     settings = replace(
         settings,
-        server_host=args.host or settings.server_host,
-        server_port=settings.server_port if args.port is None else args.port,
-        script_path=args.script or settings.script_path,
-        script_executor=args.executor or settings.script_executor or sys.executable,
-        working_directory=args.workdir or settings.working_directory,
-        base_url=target.base_url,
         communication_module=args.communication or settings.communication_module,
         log_dir=settings.log_dir if args.log_dir is None else args.log_dir,
         log_keep=settings.log_keep if args.log_keep is None else args.log_keep,
@@ -351,18 +327,7 @@ def _serve_settings(args: ServeOptions, target: Target, env: Mapping[str, str]) 
         if args.shared_secret_header is None
         else args.shared_secret_header,
     )
-    workdir = settings.resolved_working_directory()
-    if not workdir.is_dir():
-        raise ConfigurationError(f"working directory {str(workdir)!r} does not exist")
-    if not settings.script_path:
-        raise ConfigurationError(f"no training script: give --script or set {ENV_SCRIPT_PATH}")
-    if not (workdir / settings.script_path).is_file():
-        raise ConfigurationError(f"training script {settings.script_path!r} not found (in {str(workdir)!r})")
-    executor = settings.script_executor or sys.executable
-    if shutil.which(executor, path=os.environ.get("PATH")) is None and not (workdir / executor).is_file():
-        raise ConfigurationError(f"executor {executor!r} not found")
-    if not 0 <= settings.server_port <= 65535:
-        raise ConfigurationError(f"--port must be 0..65535, not {settings.server_port}")
+    validate_participant_settings(settings)
     return settings
 
 

@@ -124,6 +124,11 @@ class TrainingScript:
         self._handlers["swag"] = fn
         return fn
 
+    @property
+    def actions(self) -> frozenset[str]:
+        """The actions a function is registered for (``fl-client doctor`` reports them)."""
+        return frozenset(self._handlers)
+
     __test__ = False  # not a pytest test class, whatever its method names
 
     def parser(self) -> argparse.ArgumentParser:

@@ -15,6 +15,7 @@ from typing import Any
 
 import yaml
 
+from ..defaults import EMULATOR_SCHEMA_TITLE
 from . import _groups_api as groups
 from . import _models_api as models
 from . import _trainings_api as trainings
@@ -134,7 +135,7 @@ def get_schema(ctx: Context, req: Request) -> Reply:
         paths[path] = {method.lower(): {"responses": {"200": {"description": ""}}} for method in handlers}
     document = {
         "openapi": "3.0.3",
-        "info": {"title": "fl_client emulator", "version": "1.0.1"},
+        "info": {"title": EMULATOR_SCHEMA_TITLE, "version": "1.0.1"},
         "paths": paths,
     }
     media_type, fmt = _schema_renderer(req)

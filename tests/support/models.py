@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-__all__ = ["digits_mlp", "same_parameters", "script_bytes", "small_model", "torch_bytes"]
+__all__ = ["CustomNet", "digits_mlp", "same_parameters", "script_bytes", "small_model", "torch_bytes"]
 
 
 def small_model() -> torch.nn.Module:
@@ -39,3 +39,14 @@ def script_bytes(module: torch.nn.Module) -> bytes:
 def same_parameters(a: torch.nn.Module, b: torch.nn.Module) -> bool:
     sa, sb = a.state_dict(), b.state_dict()
     return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
+
+
+class CustomNet(torch.nn.Module):
+    """A module class of our own: pickled, it loads only where it is a trusted class."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = torch.nn.Linear(4, 2)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.linear(x)
