@@ -20,6 +20,7 @@ from support.doctor import (
     statuses,
 )
 from support.faults import blackhole
+from support.paths import REPOSITORY
 
 from fl_client import ExitCode
 from fl_client.env import ENV_PASSWORD, ENV_TOKEN, ENV_TRUSTED_CLASSES, ENV_USERNAME
@@ -207,4 +208,16 @@ def test_the_real_executable_reports_a_correct_setup(tmp_path: Path) -> None:
     assert [line.split()[:2] for line in lines[1:-1]] == [["ok", name] for name in PARTICIPANT_CHECKS]
     assert lines[-1] == f"{len(PARTICIPANT_CHECKS)} ok, 0 warnings, 0 failed, 0 skipped"
     assert as_json.code == ExitCode.OK
-    assert set(as_json.json()) == {"ok", "role", "base_url", "exit_code", "checks"}
+    report = as_json.json()
+    assert set(report) == {"ok", "role", "base_url", "exit_code", "checks"}
+    # the README and the operators' guide document this shape, and the guide each check's details
+    readme = (REPOSITORY / "README.md").read_text()
+    readme_json = readme[readme.index("`doctor --json`") : readme.index("**Errors**")]
+    guide = (REPOSITORY / "docs" / "guides" / "operators.md").read_text()
+    guide_json = guide[guide.index("`doctor --json`") : guide.index("## Exit codes")]
+    shape = set(report) | {key for c in report["checks"] for key in c}
+    assert all(f'"{key}"' in readme_json and f'"{key}"' in guide_json for key in shape)
+    for found in report["checks"]:
+        row = next(line for line in guide_json.splitlines() if line.startswith(f"| `{found['name']}` |"))
+        details = set(found["details"]) | {k for m in found["details"].get("models", []) for k in m}
+        assert all(f'"{key}"' in row for key in details), (found["name"], details)

@@ -12,6 +12,7 @@
 * ``notifications``: notification bodies, a recording dispatcher, raw HTTP to a receiver.
 * ``serve``: real ``fl-client serve`` participants against the emulator, upload counters.
 * ``cli``: the ``fl-client`` executable in a subprocess or a pseudo-terminal.
+* ``doctor``: ``fl-client doctor`` against the emulator: a participant, its scripts, the report.
 * pytest plugins (conftest.py loads them): ``emulator`` (an emulator checked against the contract,
   a notification sink, participants' `Communication`), ``resources`` (sync and async clients),
   ``guards`` (files left in the repository, processes started by tests not marked slow).
