@@ -19,7 +19,7 @@ disk         room where model downloads go for ``--max-concurrent`` downloads of
 
 The facts come from the server through `FLClient` (and the generated client for the schema,
 which needs no credentials), from the options ``fl-client serve`` reads (`._participant`), and
-from one dry run (`fl_client.participant.probe`); the participant's checks are
+from one dry run (`fl_client.participant.probe`), gathered by `._doctor.Doctor`; the participant's checks are
 `fl_client.participant.checks`, the ones only the command line has (contract, credentials) are here.
 Every request has a timeout and is not retried: a server that is down costs one connect timeout.
 """
@@ -27,34 +27,25 @@ Every request has a timeout and is not retried: a server that is down costs one 
 from __future__ import annotations
 
 import logging
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 import httpx
 from fl_demonstrator_api.api.schema import get_schema
 from fl_demonstrator_api.client import Client
 from fl_demonstrator_api.errors import UnexpectedContent
-from fl_demonstrator_api.models import GetSchemaFormat, TrainingState, User
+from fl_demonstrator_api.models import GetSchemaFormat, User
 
 from .._core.auth import redact
-from ..defaults import (
-    DEFAULT_CONNECT_TIMEOUT,
-    DEFAULT_DOCTOR_TIMEOUT,
-    DEFAULT_PROBE_TIMEOUT,
-    EMULATOR_SCHEMA_TITLE,
-)
+from ..defaults import DEFAULT_DOCTOR_TIMEOUT, DEFAULT_PROBE_TIMEOUT, EMULATOR_SCHEMA_TITLE
 from ..exceptions import ConfigurationError, ContractError, FLClientError, PermissionDeniedError
 from ..exit_codes import ExitCode
 from ..participant.checks import (
     CheckResult,
-    GlobalModel,
     Status,
     clock_check,
     disk_check,
@@ -64,208 +55,19 @@ from ..participant.checks import (
     size_check,
     torch_check,
 )
-from ..participant.probe import ProbeReport, is_python, run_probe
+from ..participant.probe import is_python
 from ..settings import Settings
 from ._common import Target, exit_code_for, resolve_target, unresolved_api_options
+from ._doctor import Doctor, DoctorOptions, SchemaAnswer, Skipped, one_line
 from ._output import json_option, out_console, print_json
 from ._participant import participant_options, participant_settings, validate_participant_settings
 from .contract import BASELINE, DOCUMENT, project_file
 
-if TYPE_CHECKING:
-    from ..client import FLClient
-
-__all__ = ["CHECKS", "Doctor", "DoctorOptions", "doctor_command", "run_doctor"]
+__all__ = ["CHECKS", "Check", "doctor_command", "run_checks", "run_doctor"]
 
 logger = logging.getLogger("fl.client.cli")
 
-_UNFINISHED = {TrainingState.I, TrainingState.O, TrainingState.S}
 _STYLES = {Status.OK: "green", Status.WARN: "yellow", Status.FAIL: "bold red", Status.SKIP: "dim"}
-
-
-@dataclass(frozen=True, kw_only=True)
-class DoctorOptions:
-    """``fl-client doctor``'s options (None: from the environment, the profile, the defaults)."""
-
-    profile: str | None = None
-    base_url: str | None = None
-    username: str | None = None
-    password: str | None = None
-    token: str | None = None
-    host: str | None = None
-    port: int | None = None
-    script: str | None = None
-    executor: str | None = None
-    workdir: str | None = None
-    role: str = "auto"
-    timeout: float = DEFAULT_DOCTOR_TIMEOUT
-    probe_timeout: float = DEFAULT_PROBE_TIMEOUT
-    skip: tuple[str, ...] = ()
-    as_json: bool = False
-
-
-class Skipped(Exception):
-    """A fact the check needs is missing; the message says which check tells why."""
-
-
-def _one_line(error: BaseException) -> str:
-    return " ".join(str(error).split())
-
-
-class Doctor:
-    """The facts the checks look at, each gathered once, in the order the checks need them."""
-
-    def __init__(self, options: DoctorOptions, environ: Mapping[str, str] | None = None) -> None:
-        self.options = options
-        self.env = os.environ if environ is None else environ
-        self.role = options.role
-        self.target: Target | None = None
-        self.settings: Settings | None = None
-        self.reachable = False  # the server answered GET /api/schema/ with any HTTP status
-        self.schema: SchemaAnswer | None = None
-        self.user: User | None = None
-        self.probe_failure_reported = False
-        self._why: dict[str, str] = {}
-        self._client: FLClient | None = None
-        self._models: list[GlobalModel] | FLClientError | None = None
-        self._probe: ProbeReport | None = None
-        self._folder: tempfile.TemporaryDirectory[str] | None = None
-
-    # ------------------------------------------------------------------ facts
-    def need(self, fact: str) -> Any:
-        """The fact, or `Skipped` saying which check failed to gather it."""
-        value = getattr(self, fact)
-        if value is None or value is False:
-            raise Skipped(self._why.get(fact, f"needs {fact}"))
-        return value
-
-    def missing(self, fact: str, why: str) -> None:
-        """Say why ``fact`` is missing, for the checks that need it (the latest reason wins)."""
-        self._why[fact] = why
-
-    @property
-    def http_timeout(self) -> httpx.Timeout:
-        timeout = self.options.timeout
-        return httpx.Timeout(timeout, connect=min(timeout, DEFAULT_CONNECT_TIMEOUT))
-
-    def client(self) -> FLClient:
-        if self._client is None:
-            target: Target = self.need("target")
-            self._client = target.client(timeout=self.http_timeout, max_retries=0, settings=self.settings)
-        return self._client
-
-    @property
-    def participant(self) -> bool:
-        """The role: ``auto`` is a participant when a script is configured or the user is a client."""
-        if self.role == "auto":
-            scripted = self.settings is not None and bool(self.settings.script_path)
-            return scripted or (self.user is not None and self.user.client)
-        return self.role == "participant"
-
-    def global_models(self) -> list[GlobalModel]:
-        """The global model of each unfinished training of the user, downloaded once (each to a
-        file in a private temporary folder, removed by `close`)."""
-        if self._models is None:
-            try:
-                self._models = self._download_global_models()
-            except FLClientError as exc:
-                self._models = exc
-        if isinstance(self._models, FLClientError):
-            raise self._models
-        return self._models
-
-    def _download_global_models(self) -> list[GlobalModel]:
-        self.need("user")
-        client = self.client()
-        if self._folder is None:
-            self._folder = tempfile.TemporaryDirectory(prefix="fl-client-doctor-")
-        found: dict[str, GlobalModel] = {}
-        for training in client.users.trainings():
-            model_id = str(training.model)
-            if training.state not in _UNFINISHED or model_id in found:
-                continue
-            facts: dict[str, Any] = {
-                "training_id": str(training.id),
-                "model_id": model_id,
-                "state": str(training.state),
-            }
-            path = Path(self._folder.name) / f"{model_id}.pt"
-            try:
-                client.models.download_to(model_id, path)
-            except FLClientError as exc:
-                found[model_id] = GlobalModel(**facts, error=f"download failed: {_one_line(exc)}")
-            except OSError as exc:
-                found[model_id] = GlobalModel(**facts, error=f"cannot write {path}: {exc.strerror or exc}")
-            else:
-                found[model_id] = GlobalModel(**facts, path=path, size=path.stat().st_size)
-        return list(found.values())
-
-    def probe(self) -> ProbeReport:
-        """The one dry run: the script (a participant's, if it is set up and Python) and the models."""
-        if self._probe is None:
-            try:
-                models = self.global_models() if self.user is not None else []
-            except FLClientError:
-                models = []
-            executor, script, workdir = sys.executable, None, Path.cwd()
-            settings = self.settings
-            if self.participant and settings is not None and settings.script_path:
-                try:
-                    validate_participant_settings(settings)
-                except ConfigurationError:
-                    pass
-                else:
-                    if is_python(settings.script_executor or sys.executable):
-                        executor = settings.script_executor or sys.executable
-                        workdir = settings.resolved_working_directory()
-                        script = workdir / settings.script_path
-            self._probe = run_probe(
-                executor=executor, workdir=workdir, timeout=self.options.probe_timeout, script=script,
-                models=[(m.model_id, m.path) for m in models if m.path is not None], environ=self.env,
-            )  # fmt: skip
-        return self._probe
-
-    def close(self) -> None:
-        if self._client is not None:
-            self._client.close()
-        if self._folder is not None:
-            self._folder.cleanup()
-
-    # ------------------------------------------------------------------ running
-    def run(self) -> list[CheckResult]:
-        results = []
-        for check in CHECKS:
-            if check.participant_only and not self.participant:
-                continue
-            if check.name in self.options.skip:
-                results.append(CheckResult.skip(check.name, "skipped (--skip)"))
-                continue
-            results.append(self._run(check))
-        return results
-
-    def _run(self, check: Check) -> CheckResult:
-        try:
-            return check.function(self)
-        except Skipped as why:
-            return CheckResult.skip(check.name, str(why))
-        except FLClientError as exc:
-            return CheckResult.fail(check.name, _one_line(exc), exit_code_for(exc))
-        except Exception as exc:  # a check reports; it never takes the command down
-            logger.debug("check %s raised", check.name, exc_info=True)
-            return CheckResult.fail(
-                check.name, f"the check itself failed: {type(exc).__name__}: {_one_line(exc)}"
-            )
-
-
-@dataclass(frozen=True)
-class SchemaAnswer:
-    """The server's answer to ``GET /api/schema/`` and when it came."""
-
-    url: str
-    document: Mapping[str, Any]
-    date: str | None
-    sent: float
-    received: float
-
 
 # ---------------------------------------------------------------------- the checks of the command line
 
@@ -280,7 +82,7 @@ def check_config(d: Doctor) -> CheckResult:
     except ConfigurationError as exc:
         d.missing("target", "the server and credentials are not configured (config)")
         d.missing("settings", "the configuration is invalid (config)")
-        return CheckResult.fail("config", _one_line(exc))
+        return CheckResult.fail("config", one_line(exc))
     try:
         d.settings = participant_settings(
             host=o.host, port=o.port, script=o.script, executor=o.executor, workdir=o.workdir,
@@ -288,7 +90,7 @@ def check_config(d: Doctor) -> CheckResult:
         )  # fmt: skip
     except ConfigurationError as exc:
         d.missing("settings", "the configuration is invalid (config)")
-        return CheckResult.fail("config", _one_line(exc))
+        return CheckResult.fail("config", one_line(exc))
     credentials = redact(d.target.authorization) if d.target.authorization else "none"
     return CheckResult.ok(
         "config",
@@ -338,7 +140,7 @@ def check_server(d: Doctor) -> CheckResult:
     try:
         document = parse_document(response.content, url)
     except ContractError as exc:
-        return CheckResult.fail("server", _one_line(exc), ExitCode.SERVER)
+        return CheckResult.fail("server", one_line(exc), ExitCode.SERVER)
     d.schema = SchemaAnswer(url, document, response.headers.get("date"), sent, received)
     info = document.get("info") or {}
     return CheckResult.ok(
@@ -373,7 +175,7 @@ def check_schema(d: Doctor) -> CheckResult:
     try:
         report = build_report(load_document(ours), answer.document, load_baseline(baseline))
     except ContractError as exc:
-        return CheckResult.warn("schema", f"cannot compare: {_one_line(exc)}")
+        return CheckResult.warn("schema", f"cannot compare: {one_line(exc)}")
     facts = {
         "sha256": report.server["sha256"],
         "release": report.release or report.baseline_version,
@@ -516,6 +318,32 @@ CHECKS: tuple[Check, ...] = (
 )
 """Every check, in the order they run (and the order of the lines)."""
 
+
+def run_checks(doctor: Doctor) -> list[CheckResult]:
+    """Run `CHECKS` in order (a participant's only for a participant), one result each."""
+    results = []
+    for check in CHECKS:
+        if check.participant_only and not doctor.participant:
+            continue
+        if check.name in doctor.options.skip:
+            results.append(CheckResult.skip(check.name, "skipped (--skip)"))
+            continue
+        results.append(_run(check, doctor))
+    return results
+
+
+def _run(check: Check, doctor: Doctor) -> CheckResult:
+    try:
+        return check.function(doctor)
+    except Skipped as why:
+        return CheckResult.skip(check.name, str(why))
+    except FLClientError as exc:
+        return CheckResult.fail(check.name, one_line(exc), exit_code_for(exc))
+    except Exception as exc:  # a check reports; it never takes the command down
+        logger.debug("check %s raised", check.name, exc_info=True)
+        return CheckResult.fail(check.name, f"the check itself failed: {type(exc).__name__}: {one_line(exc)}")
+
+
 _EPILOG = f"""\b
 Exit status: {ExitCode.OK.value} nothing failed (warnings included); otherwise the code of the first
 failing check: {ExitCode.NETWORK.value} the server did not answer, {ExitCode.AUTH.value} the credentials were refused,
@@ -558,7 +386,7 @@ def run_doctor(options: DoctorOptions, environ: Mapping[str, str] | None = None)
     """``fl-client doctor``: run the checks, print them, return the exit code."""
     doctor = Doctor(options, environ)
     try:
-        results = doctor.run()
+        results = run_checks(doctor)
     finally:
         doctor.close()
     failed = next((r for r in results if r.status is Status.FAIL), None)
